@@ -1,0 +1,114 @@
+"""Shared fixtures: one migrated, seeded database per run (SQLite or the
+PostgreSQL server named by TEST_DATABASE_URL), a client, and a login helper."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, select, text
+
+from webapp import create_app
+from workflows import clock, definitions
+from workflows.db import db
+from workflows.models import User
+from workflows.seed import DEMO_PASSWORD, seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_BPMN = Path(__file__).resolve().parent / "bpmn"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                              "SECRET_KEY": "test-secret"})
+    with application.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        definitions.deploy_directory(ROOT / "bpmn")
+        db.session.commit()
+        seed_demo(with_cases=False)
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+    clock.reset()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_ids = itertools.count(1)
+
+
+def unique_id_number() -> str:
+    """A client ID number no other test uses."""
+    return f"{os.getpid() % 1000:03d}{next(_ids):06d}{len(str(os.getpid()))}X"[:18].rjust(18, "1")
+
+
+def user(username: str) -> User:
+    found = db.session.scalars(select(User).where(User.username == username)).first()
+    assert found is not None, username
+    return found
+
+
+class Browserless:
+    """Drives the web pages like a person would, with CSRF tokens."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/") -> str:
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+            r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
+        token = self.csrf("/login")
+        return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+    def logout(self) -> None:
+        token = self.csrf("/")
+        self.client.post("/logout", data={"csrf_token": token})
+
+    def post(self, path: str, data: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf("/")
+        return self.client.post(path, data=payload, **kwargs)
+
+
+@pytest.fixture
+def web(client: FlaskClient) -> Browserless:
+    return Browserless(client)

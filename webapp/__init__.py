@@ -1,0 +1,93 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from workflows.db import db
+
+from .config import ROOT, Config, engine_options
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The user's remembered choice, else the browser's language."""
+    chosen = session.get("locale")
+    if chosen in Config.LANGUAGES:
+        return chosen
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in Config.LANGUAGES:
+        return current_user.locale
+    return request.accept_languages.best_match(Config.LANGUAGES) or Config.BABEL_DEFAULT_LOCALE
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "var"))
+    app.config.from_object(Config)
+    if overrides:
+        app.config.update(overrides)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options(uri), **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "webapp" / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    logging.getLogger("SpiffWorkflow").setLevel(logging.WARNING)
+
+    from workflows.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and user.active else None
+
+    from . import admin, audit_views, auth, cases, errors, inbox, registry, template_helpers
+
+    for module in (auth, inbox, cases, audit_views, admin, registry):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    template_helpers.register(app)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+
+    @app.before_request
+    def _remember_request_start() -> None:
+        g.locale_choices = Config.LANGUAGES
+
+    return app

@@ -1,0 +1,85 @@
+"""Administration pages: users and roles, the organisation tree."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from workflows import audit, people
+from workflows.db import db
+from workflows.errors import Forbidden, Invalid
+from workflows.models import UNIT_KINDS, User
+from workflows.roles import ROLES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _only_admins():  # type: ignore[no-untyped-def]
+    if not current_user.has_role("admin"):
+        audit.security("refused", user=current_user, ip=request.remote_addr, detail=request.path)
+        db.session.commit()
+        raise Forbidden("only administrators may open this page")
+    return None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return -1
+
+
+@bp.route("/users")
+def users():  # type: ignore[no-untyped-def]
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin_users.html", rows=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int | None):  # type: ignore[no-untyped-def]
+    user = people.get_user(user_id) if user_id else None
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            saved = people.save_user(user, username=form.get("username", ""), full_name=form.get("full_name", ""),
+                                     roles=form.getlist("roles"), unit_id=_int(form.get("unit_id")),
+                                     active=form.get("active") == "on", password=form.get("password") or None)
+        except Invalid as exc:
+            db.session.rollback()
+            errors = {k: _(v) for k, v in exc.fields.items()}
+            status = 422
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.user_edit", user_id=saved.id))
+    return render_template("admin_user.html", user=user, roles=ROLES, units=people.tree(), errors=errors,
+                           form=request.form), status
+
+
+@bp.route("/org", methods=["GET", "POST"])
+def org():  # type: ignore[no-untyped-def]
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        unit_id = _int(form.get("unit_id"))
+        try:
+            unit = people.get_unit(unit_id) if unit_id else None
+            people.save_unit(unit, kind=form.get("kind", ""), name=form.get("name", ""),
+                             parent_id=_int(form.get("parent_id")), leader_id=_int(form.get("leader_id")))
+        except Invalid as exc:
+            db.session.rollback()
+            errors = {k: _(v) for k, v in exc.fields.items()}
+            status = 422
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.org"))
+    users_list = db.session.scalars(select(User).order_by(User.full_name)).all()
+    return render_template("admin_org.html", units=people.tree(), kinds=UNIT_KINDS, users=users_list,
+                           errors=errors), status

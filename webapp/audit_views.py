@@ -1,0 +1,73 @@
+"""The auditor's pages: search cases, read the security log, verify the chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from workflows import audit
+from workflows.db import db
+from workflows.errors import Forbidden
+from workflows.models import ProcessInstance, SecurityEvent, User
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def _require_auditor() -> None:
+    if not current_user.has_role("auditor", "admin"):
+        audit.security("refused", user=current_user, ip=request.remote_addr, detail=request.path)
+        db.session.commit()
+        raise Forbidden("only auditors may open this page")
+
+
+def _date(text: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@bp.route("/")
+@login_required
+def search():  # type: ignore[no-untyped-def]
+    _require_auditor()
+    args = request.args
+    query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
+    if args.get("process"):
+        query = query.where(ProcessInstance.process_key == args["process"][:80])
+    if args.get("status"):
+        query = query.where(ProcessInstance.status == args["status"][:20])
+    if args.get("outcome"):
+        query = query.where(ProcessInstance.outcome == args["outcome"][:40])
+    if args.get("person"):
+        like = f"%{args['person'][:50]}%"
+        people = select(User.id).where(or_(User.full_name.ilike(like), User.username.ilike(like)))
+        query = query.where(ProcessInstance.started_by_id.in_(people))
+    if args.get("client"):
+        like = f"%{args['client'][:50]}%"
+        query = query.where(or_(ProcessInstance.title.ilike(like), ProcessInstance.business_key.ilike(like)))
+    if (start := _date(args.get("from"))) is not None:
+        query = query.where(ProcessInstance.started_at >= start)
+    if (end := _date(args.get("to"))) is not None:
+        query = query.where(ProcessInstance.started_at < end + dt.timedelta(days=1))
+    rows = db.session.scalars(query.limit(500)).all()
+    return render_template("audit_search.html", rows=rows, args=args)
+
+
+@bp.route("/security")
+@login_required
+def security_log():  # type: ignore[no-untyped-def]
+    _require_auditor()
+    rows = db.session.scalars(select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(500)).all()
+    return render_template("security_log.html", rows=rows)
+
+
+@bp.route("/verify", methods=["POST"])
+@login_required
+def verify():  # type: ignore[no-untyped-def]
+    _require_auditor()
+    problems = audit.verify()
+    return render_template("verify.html", problems=problems)

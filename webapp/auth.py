@@ -1,0 +1,71 @@
+"""Logging in and out, and choosing the language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from workflows import accounts, audit
+from workflows.db import db
+
+from .config import Config
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired(), Length(max=60)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.index"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        user, reason = accounts.authenticate(form.username.data, form.password.data, request.remote_addr)
+        if user is not None:
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
+        error = _(reason or "wrong username or password")
+        status = 429 if reason and reason.startswith("too many") else 401
+    elif request.method == "POST":
+        error = _("Please enter your username and password.")
+        status = 400
+    return render_template("login.html", form=form, error=error), status
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    audit.security("logout", user=current_user, ip=request.remote_addr)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def language(code: str):  # type: ignore[no-untyped-def]
+    if code not in Config.LANGUAGES:
+        flash(_("Unknown language."), "error")
+    else:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("inbox.index"))

@@ -1,0 +1,107 @@
+"""Flask CLI commands for operations: deploy, sweep, seed, verify, users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from workflows import audit, definitions, timers
+from workflows.db import db
+from workflows.models import User
+from workflows.parser import DefinitionError
+from workflows.seed import DEMO_PASSWORD, ensure_roles, seed_demo
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("processes")
+    def processes() -> None:
+        """Deploy and list process definitions."""
+
+    @processes.command("deploy")
+    @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+    def deploy(paths: tuple[Path, ...]) -> None:
+        """Deploy the library folder (default bpmn/) or given .bpmn files as new versions."""
+        ensure_roles()
+        targets = list(paths) or [Path(current_app.config["BPMN_LIBRARY"])]
+        try:
+            for target in targets:
+                if target.is_dir():
+                    results = definitions.deploy_directory(target)
+                else:
+                    dmn = {p.name: p.read_text("utf-8") for p in target.parent.glob("*.dmn")}
+                    results = [definitions.deploy(target.read_text("utf-8"), dmn, filename=target.name)]
+                for r in results:
+                    state = "deployed" if r.created else "unchanged"
+                    click.echo(f"{r.definition.key} v{r.definition.version}: {state}")
+            db.session.commit()
+        except DefinitionError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+
+    @processes.command("list")
+    def list_processes() -> None:
+        for d in definitions.latest_all():
+            click.echo(f"{d.key} v{d.version} {d.name} ({d.deployed_at:%Y-%m-%d %H:%M})")
+
+    @app.cli.group("workflows")
+    def workflows_group() -> None:
+        """Engine operations."""
+
+    @workflows_group.command("sweep")
+    @click.option("--loop", is_flag=True, help="Keep sweeping (a worker process).")
+    @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps with --loop.")
+    def sweep(loop: bool, interval: float) -> None:
+        """Fire due timers."""
+        if loop:
+            timers.loop(interval)
+        else:
+            click.echo(f"advanced {timers.sweep()} case(s)")
+
+    @app.cli.group("seed")
+    def seed() -> None:
+        """Demo data."""
+
+    @seed.command("demo")
+    @click.option("--no-cases", is_flag=True)
+    def demo(no_cases: bool) -> None:
+        """Create the demo branch (once) and print the demo logins."""
+        logins = seed_demo(with_cases=not no_cases)
+        click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, name, roles in logins:
+            click.echo(f"  {username:<12} {name:<14} {roles}")
+
+    @app.cli.group("audit")
+    def audit_group() -> None:
+        """Audit trail."""
+
+    @audit_group.command("verify")
+    @click.option("--case", "case_id", type=int, default=None)
+    def verify(case_id: int | None) -> None:
+        """Report the first altered or missing event of every case."""
+        problems = audit.verify(case_id)
+        if not problems:
+            click.echo("audit trail intact")
+            return
+        for p in problems:
+            click.echo(f"case {p.instance_id}: {p.message}")
+        raise SystemExit(1)
+
+    @app.cli.group("users")
+    def users() -> None:
+        """User accounts."""
+
+    @users.command("set-password")
+    @click.argument("username")
+    @click.password_option()
+    def set_password(username: str, password: str) -> None:
+        from workflows.accounts import hash_password
+
+        user = db.session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise click.ClickException("no such user")
+        user.password_hash = hash_password(password)
+        db.session.commit()
+        click.echo("password changed")

@@ -1,0 +1,64 @@
+"""Every failure answers a clear page or JSON body, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from workflows import audit
+from workflows.db import db
+from workflows.errors import WorkflowError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def respond(status: int, code: str, message: str, fields: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    if wants_json():
+        body = {"error": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(WorkflowError)
+    def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
+        fields = {k: _(v) for k, v in exc.fields.items()}
+        return respond(exc.status, exc.code, _(exc.message), fields)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        user = current_user if current_user.is_authenticated else None
+        audit.security("csrf_refused", user=user, ip=request.remote_addr, detail=f"{request.method} {request.path}")
+        db.session.commit()
+        return respond(400, "csrf", _("The form expired or was not sent by this site. Please reload and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        messages = {
+            400: _("The request was not understood."),
+            403: _("You are not allowed to do this."),
+            404: _("This page does not exist."),
+            405: _("This action is not allowed here."),
+            413: _("The upload is too large."),
+            429: _("Too many requests; please slow down."),
+        }
+        code = exc.code or 500
+        return respond(code, (exc.name or "error").lower().replace(" ", "_"), messages.get(code, exc.description or ""))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return respond(500, "server_error", _("Something went wrong on our side; nothing was saved."))

@@ -1,0 +1,128 @@
+"""The inbox: my tasks, my groups' tasks, claim/release, the task page, bulk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from workflows import cases, definitions
+from workflows.db import db
+from workflows.errors import Invalid, WorkflowError
+from workflows.forms import Upload
+from workflows.inbox import InboxFilter, counts, tasks
+from workflows.models import Attachment, AuditEvent
+
+from .presenter import case_fields, history_rows
+
+bp = Blueprint("inbox", __name__)
+
+VIEWS = ("mine", "groups", "escalated", "done")
+
+
+@bp.route("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    view = request.args.get("view", "mine")
+    if view not in VIEWS:
+        view = "mine"
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        page = 1
+    f = InboxFilter(view=view, process_key=request.args.get("process") or None,
+                    overdue=request.args.get("overdue") == "1", text=(request.args.get("q") or "")[:50] or None,
+                    page=page)
+    rows, total = tasks(current_user, f)
+    processes = definitions.latest_all()
+    return render_template("inbox.html", rows=rows, total=total, f=f, counts=counts(current_user),
+                           processes=processes, views=VIEWS)
+
+
+def _uploads() -> dict[str, Upload]:
+    found: dict[str, Upload] = {}
+    for name, storage in request.files.items():
+        if storage and storage.filename:
+            found[name] = Upload(storage.filename, storage.mimetype or "application/octet-stream",
+                                 storage.read(12 * 1024 * 1024 + 1))
+    return found
+
+
+@bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task_page(task_id: int):  # type: ignore[no-untyped-def]
+    errors: dict[str, str] = {}
+    submitted: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        submitted = request.form.to_dict()
+        try:
+            done = cases.complete_task(task_id, current_user, submitted, uploads=_uploads(), ip=request.remote_addr)
+        except Invalid as exc:
+            errors = {k: _(v) for k, v in exc.fields.items()}
+            flash(_(exc.message), "error")
+            status = 422
+        else:
+            flash(_("Task completed: %(name)s", name=done.task.name), "success")
+            return redirect(url_for("inbox.index"))
+    task = cases.get_task(task_id, current_user, ip=request.remote_addr)
+    may_act = task.state == "open" and cases.assignment.refusal(task, current_user) is None
+    meta = cases.task_meta(task)
+    data = cases.instance_data(task.instance)
+    reveal = {f.strip() for f in meta.properties.get("reveal", "").split(",") if f.strip()}
+    fields = case_fields(task.instance, data, current_user, reveal=reveal)
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.instance_id == task.instance_id).order_by(AuditEvent.seq)
+    ).all()
+    attachments = db.session.scalars(
+        db.select(Attachment).where(Attachment.instance_id == task.instance_id).order_by(Attachment.id)
+    ).all()
+    values = {**data, **submitted}
+    return render_template("task.html", task=task, meta=meta, fields=fields, values=values, errors=errors,
+                           may_act=may_act, history=history_rows(events, current_user), attachments=attachments), status
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):  # type: ignore[no-untyped-def]
+    cases.claim(task_id, current_user, ip=request.remote_addr)
+    flash(_("You claimed this task."), "success")
+    return redirect(url_for("inbox.task_page", task_id=task_id))
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@login_required
+def release(task_id: int):  # type: ignore[no-untyped-def]
+    cases.release(task_id, current_user, ip=request.remote_addr)
+    flash(_("You released this task to your group."), "success")
+    return redirect(url_for("inbox.index", view="groups"))
+
+
+@bp.route("/tasks/bulk", methods=["POST"])
+@login_required
+def bulk():  # type: ignore[no-untyped-def]
+    try:
+        ids = [int(v) for v in request.form.getlist("task_id")][:500]
+    except ValueError:
+        abort(400)
+    if not ids:
+        flash(_("Select at least one task."), "error")
+        return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))
+    answer = {k: v for k, v in request.form.items() if k not in ("task_id", "csrf_token", "view")}
+    results = cases.bulk_complete(ids, current_user, answer, ip=request.remote_addr)
+    done = sum(1 for r in results.values() if r == "completed")
+    flash(_("%(done)d of %(total)d tasks completed.", done=done, total=len(ids)), "success" if done else "error")
+    for task_id, outcome in results.items():
+        if outcome != "completed":
+            flash(_("Task %(id)d: %(why)s", id=task_id, why=_(outcome)), "error")
+    return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))
+
+
+@bp.errorhandler(WorkflowError)
+def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
+    from .errors import respond
+
+    db.session.rollback()
+    return respond(exc.status, exc.code, _(exc.message), {k: _(v) for k, v in exc.fields.items()})

@@ -1,0 +1,87 @@
+"""Turning case data and audit events into rows for pages, with masking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+
+from workflows import audit
+from workflows.access import is_participant, sees_whole_records
+from workflows.db import db
+from workflows.definitions import built_for
+from workflows.models import AuditEvent, ProcessInstance, User
+from workflows.parser import BuiltDefinition
+
+from .template_helpers import bilingual, mask
+
+
+@dataclass
+class FieldRow:
+    id: str
+    label: str
+    value: Any
+    type: str
+    sensitive: str | None
+
+
+def field_catalog(built: BuiltDefinition) -> dict[str, tuple[str, str, str | None, dict[str, str]]]:
+    """field id -> (label, type, sensitive kind, option labels) across the whole process."""
+    catalog: dict[str, tuple[str, str, str | None, dict[str, str]]] = {}
+    for ff in built.meta.start_form + [ff for t in built.meta.tasks.values() for ff in t.form]:
+        if ff.id not in catalog:
+            catalog[ff.id] = (ff.label, ff.type, ff.properties.get("sensitive"), dict(ff.options))
+    return catalog
+
+
+def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
+    return {k: v[2] for k, v in field_catalog(built_for(instance.definition)).items() if v[2]}
+
+
+def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
+                reveal: set[str] | None = None) -> list[FieldRow]:
+    """The case's data for display: masked unless the task needs it or the user audits."""
+    catalog = field_catalog(built_for(instance.definition))
+    whole = sees_whole_records(user)
+    if whole and not is_participant(user, instance):
+        audit.security("record_viewed", user=user, ip=request.remote_addr if request else None,
+                       detail=f"case {instance.id} viewed whole")
+        db.session.commit()
+    rows = []
+    for key, (label, ftype, sensitive, options) in catalog.items():
+        if key not in data:
+            continue
+        value = data[key]
+        if ftype == "enum" and value in options:
+            value = bilingual(options[value])
+        if sensitive and not whole and key not in (reveal or set()):
+            value = mask(value, sensitive)
+        rows.append(FieldRow(key, bilingual(label), value, ftype, sensitive))
+    return rows
+
+
+@dataclass
+class HistoryRow:
+    event: AuditEvent
+    changes: list[tuple[str, Any, Any]]
+
+
+def history_rows(events: list[AuditEvent], user: User) -> list[HistoryRow]:
+    if not events:
+        return []
+    instance = db.session.get(ProcessInstance, events[0].instance_id)
+    assert instance is not None
+    catalog = field_catalog(built_for(instance.definition))
+    whole = sees_whole_records(user)
+    rows = []
+    for ev in events:
+        changes = []
+        for key, pair in (ev.changes or {}).items():
+            old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            label, _t, sensitive, _o = catalog.get(key, (key, "", None, {}))
+            if sensitive and not whole:
+                old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
+            changes.append((bilingual(label), old, new))
+        rows.append(HistoryRow(ev, changes))
+    return rows

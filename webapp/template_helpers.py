@@ -1,0 +1,112 @@
+"""Filters and globals for templates: masking, dates, names of roles and states."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from workflows.clock import now
+from workflows.roles import ROLES
+
+ROLE_NAMES = {key: (zh, en) for key, zh, en in ROLES}
+
+EVENT_LABELS = {
+    "case_started": _l("Case started"), "task_created": _l("Task created"), "task_completed": _l("Task completed"),
+    "task_claimed": _l("Task claimed"), "task_released": _l("Task released"), "task_cancelled": _l("Task closed"),
+    "engine_steps": _l("Process moved on"), "decision": _l("Rule decided"), "case_completed": _l("Case closed"),
+    "timer_fired": _l("Timer fired"), "timer_error": _l("Timer failed"), "task_escalated": _l("Task escalated"),
+    "notice_sent": _l("Notice sent"), "violation_recorded": _l("Violation recorded"),
+    "ownership_registered": _l("Ownership registered"), "login": _l("Logged in"), "logout": _l("Logged out"),
+    "login_failed": _l("Failed login"), "login_throttled": _l("Login slowed down"), "refused": _l("Refused"),
+    "csrf_refused": _l("Forged request refused"), "record_viewed": _l("Whole record viewed"),
+    "attachment_viewed": _l("Attachment viewed"), "form_not_signed_by_client": _l("Form not signed by the client"),
+    "staff_absent_without_notice": _l("Staff absent without notice"), "fake_opening": _l("Fake opening"),
+    "deploy_refused": _l("Deployment refused"),
+}
+STATUS_LABELS = {
+    "running": _l("Running"), "completed": _l("Completed"), "open": _l("Open"), "cancelled": _l("Closed"),
+}
+UNIT_KIND_LABELS = {
+    "branch": _l("Branch"), "department": _l("Project department"), "region": _l("Region"),
+    "outlet": _l("Outlet"), "team": _l("Team"),
+}
+
+
+def event_label(key: str) -> str:
+    return str(EVENT_LABELS.get(key, key))
+
+
+def status_label(key: str) -> str:
+    return str(STATUS_LABELS.get(key, key))
+
+
+def unit_kind(key: str) -> str:
+    return str(UNIT_KIND_LABELS.get(key, key))
+
+
+def outcome_label(instance: Any) -> str:
+    """The name of the end event the case reached, in the user's language."""
+    if not instance.outcome:
+        return ""
+    from workflows.definitions import built_for
+
+    name = built_for(instance.definition).meta.end_events.get(instance.outcome, instance.outcome)
+    return bilingual(name)
+
+
+def mask(value: Any, kind: str | None = None) -> str:
+    """Mask ID-document and phone numbers: keep the first and last few characters."""
+    text = "" if value is None else str(value)
+    if not kind or len(text) < 5:
+        return text if not kind else "*" * len(text)
+    keep_head, keep_tail = (3, 4) if kind == "id" else (3, 2)
+    return text[:keep_head] + "*" * max(0, len(text) - keep_head - keep_tail) + text[-keep_tail:]
+
+
+def role_name(key: str) -> str:
+    zh, en = ROLE_NAMES.get(key, (key, key))
+    return zh if str(get_locale()).startswith("zh") else en
+
+
+def bilingual(label: str | None) -> str:
+    """Diagram labels are written 'Chinese English'; show the part for the locale."""
+    if not label:
+        return ""
+    parts = label.split(" ", 1)
+    if len(parts) == 2 and any("\u4e00" <= ch <= "\u9fff" for ch in parts[0]) and not any(
+        "\u4e00" <= ch <= "\u9fff" for ch in parts[1]
+    ):
+        return parts[0] if str(get_locale()).startswith("zh") else parts[1]
+    return label
+
+
+def when(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm")
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["mask"] = mask
+    app.jinja_env.filters["role_name"] = role_name
+    app.jinja_env.filters["bi"] = bilingual
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["event_label"] = event_label
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["unit_kind"] = unit_kind
+    app.jinja_env.filters["outcome_label"] = outcome_label
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        counts = None
+        if current_user.is_authenticated:
+            from workflows.inbox import counts as inbox_counts
+
+            counts = inbox_counts(current_user)
+        return {"now": now(), "inbox_counts": counts, "locale": str(get_locale()), "_": _}

@@ -1,0 +1,36 @@
+"""Who may see a case, its data and its evidence."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from . import assignment
+from .db import db
+from .models import HumanTask, ProcessInstance, User
+
+
+def is_participant(user: User, instance: ProcessInstance) -> bool:
+    if user.id in (instance.started_by_id, instance.subject_user_id):
+        return True
+    worked = db.session.scalar(
+        select(HumanTask.id).where(
+            HumanTask.instance_id == instance.id,
+            or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id,
+                HumanTask.completed_by_id == user.id, HumanTask.escalated_to_id == user.id),
+        ).limit(1)
+    )
+    if worked is not None:
+        return True
+    open_tasks = db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    )
+    return any(assignment.in_candidate_groups(t, user) and user.id not in t.excluded_user_ids for t in open_tasks)
+
+
+def may_view_case(user: User, instance: ProcessInstance) -> bool:
+    return user.has_role("auditor", "admin") or is_participant(user, instance)
+
+
+def sees_whole_records(user: User) -> bool:
+    """Auditors see ID and phone numbers whole (and such views are logged)."""
+    return user.has_role("auditor")

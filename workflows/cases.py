@@ -1,0 +1,373 @@
+"""Starting cases and working their tasks: the one path every web page, API
+call and CLI command goes through, so the rules and the audit are the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import assignment, audit, engine, forms, helpers
+from .clock import now
+from .context import CaseContext
+from .db import db
+from .definitions import built_for, latest
+from .errors import Conflict, Forbidden, Invalid, NotFound, WorkflowError
+from .expressions import RestrictedScriptEngine
+from .models import Attachment, HumanTask, ProcessInstance, User
+from .parser import BuiltDefinition, TaskMeta
+
+
+class CaseEngine(RestrictedScriptEngine):
+    """The restricted engine with this case's helpers and a log of DMN decisions."""
+
+    def __init__(self, ctx: CaseContext) -> None:
+        super().__init__(helpers.bind(ctx))
+        self.decisions: list[dict[str, Any]] = []
+
+
+# --- starting ---------------------------------------------------------------
+
+
+def may_start(user: User, built: BuiltDefinition) -> bool:
+    roles = [r.strip() for r in built.meta.properties.get("startRoles", "").split(",") if r.strip()]
+    if not roles and built.meta.start_lane:
+        roles = [built.meta.start_lane]
+    return not roles or user.has_role(*roles)
+
+
+def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str = "web",
+               uploads: dict[str, forms.Upload] | None = None, ip: str | None = None) -> ProcessInstance:
+    definition = latest(process_key)
+    assert definition is not None
+    built = built_for(definition)
+    if not may_start(user, built):
+        raise Forbidden("you may not start this process")
+    clean, files = forms.validate(built.meta.start_form, data, uploads)
+    props = built.meta.properties
+    key_field = props.get("businessKey")
+    instance = ProcessInstance(
+        definition_id=definition.id, process_key=definition.key, started_by_id=user.id, state="",
+        title=_title(props.get("titleTemplate"), clean, built.name),
+        business_key=_business_key(clean.get(key_field)) if key_field else None,
+        summary={f: _plain(clean.get(f)) for f in _fields(props.get("summaryFields", ""))},
+        started_at=now(), updated_at=now(),
+    )
+    instance.started_by = user
+    db.session.add(instance)
+    try:
+        db.session.flush()
+        ctx = CaseContext(instance, user, via)
+        stored = _store_uploads(instance, None, files, user)
+        clean.update(stored)
+        wf = engine.new_workflow(built, clean, CaseEngine(ctx))
+        audit.record(instance, "case_started", user, changes=audit.diff({}, clean), via=via,
+                     task_name=built.name)
+        _advance(ctx, wf, built)
+        db.session.commit()
+    except WorkflowError:
+        db.session.rollback()
+        raise
+    except SpiffWorkflowException as exc:
+        db.session.rollback()
+        raise Invalid(f"the process could not run: {str(exc).splitlines()[0]}") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return instance
+
+
+def _fields(text: str) -> list[str]:
+    return [f.strip() for f in text.split(",") if f.strip()]
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, bool, float)) else str(value)
+
+
+def _business_key(value: Any) -> str | None:
+    return "".join(str(value).split()).upper()[:120] if value not in (None, "") else None
+
+
+def _title(template: str | None, data: dict[str, Any], default: str) -> str:
+    if not template:
+        return default
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: str(data.get(m.group(1)) or ""), template)[:300]
+
+
+# --- working tasks ------------------------------------------------------------
+
+
+def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | None = None) -> HumanTask:
+    """A task the user may see (or act on); others' tasks look like missing ones are refused."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        audit.security("refused", user=user, ip=ip, detail=f"unknown task {task_id}")
+        db.session.commit()
+        raise NotFound("no such task")
+    if for_action:
+        reason = assignment.refusal(task, user)
+        if reason is not None:
+            if task.state != "open":
+                raise Conflict("this task has already been completed")
+            audit.security("refused", user=user, ip=ip, detail=f"task {task_id}: {reason}")
+            db.session.commit()
+            if "claimed" in reason:
+                raise Conflict(reason)
+            raise Forbidden(reason)
+    elif not may_view_task(task, user):
+        audit.security("refused", user=user, ip=ip, detail=f"view task {task_id}")
+        db.session.commit()
+        raise Forbidden("you have no part in this task")
+    return task
+
+
+def may_view_task(task: HumanTask, user: User) -> bool:
+    if user.has_role("auditor") or task.escalated_to_id == user.id:
+        return True
+    if task.assigned_user_id == user.id or task.claimed_by_id == user.id or task.completed_by_id == user.id:
+        return True
+    return task.state == "open" and assignment.in_candidate_groups(task, user)
+
+
+def task_meta(task: HumanTask) -> TaskMeta:
+    return built_for(task.instance.definition).meta.tasks[task.spec_id]
+
+
+def claim(task_id: int, user: User, *, via: str = "web", ip: str | None = None) -> HumanTask:
+    task = get_task(task_id, user, for_action=True, ip=ip)
+    if task.state != "open":
+        raise Conflict("this task has already been completed")
+    if task.assigned_user_id is not None:
+        raise Conflict("this task is assigned directly; there is nothing to claim")
+    done = db.session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by_id.is_(None),
+                                HumanTask.state == "open").values(claimed_by_id=user.id)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("someone else claimed this task first")
+    _record_simple(task, user, "task_claimed", via)
+    return task
+
+
+def release(task_id: int, user: User, *, via: str = "web", ip: str | None = None) -> HumanTask:
+    task = get_task(task_id, user, for_action=True, ip=ip)
+    if task.claimed_by_id != user.id or task.state != "open":
+        raise Conflict("you do not hold this task")
+    db.session.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by_id == user.id)
+                       .values(claimed_by_id=None))
+    _record_simple(task, user, "task_released", via)
+    return task
+
+
+def _record_simple(task: HumanTask, user: User, type_: str, via: str) -> None:
+    instance = task.instance
+    audit.record(instance, type_, user, task_spec=task.spec_id, task_name=task.name, human_task_id=task.id, via=via)
+    instance.updated_at = now()
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("the case was changed by someone else; please reload") from None
+    db.session.refresh(task)
+
+
+@dataclass
+class Completion:
+    instance: ProcessInstance
+    task: HumanTask
+
+
+def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = "web", ip: str | None = None,
+                  uploads: dict[str, forms.Upload] | None = None, bulk: bool = False) -> Completion:
+    """Validate, run the task and the engine, and save everything in one transaction."""
+    task = get_task(task_id, user, for_action=True, ip=ip)
+    if task.state != "open":
+        raise Conflict("this task has already been completed")
+    if bulk and not task.bulk:
+        raise Forbidden("this task cannot be completed in bulk")
+    instance = task.instance
+    built = built_for(instance.definition)
+    meta = built.meta.tasks.get(task.spec_id)
+    if meta is None:
+        raise NotFound("the task's definition is missing")
+    ctx = CaseContext(instance, user, via)
+    wf = engine.deserialize(built, instance.state, CaseEngine(ctx))
+    spiff_task = wf.get_task_from_id(UUID(task.spiff_task_id))
+    if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+        raise Conflict("this task is no longer waiting for input")
+    clean, files = forms.validate(meta.form, data, uploads, current=spiff_task.data)
+    try:
+        clean.update(_store_uploads(instance, task, files, user))
+        before = dict(spiff_task.data)
+        spiff_task.data = {**spiff_task.data, **clean}
+        ctx.task = spiff_task
+        spiff_task.run()
+        task.state = "completed"
+        task.completed_at = now()
+        task.completed_by_id = user.id
+        task.claimed_by_id = task.claimed_by_id or (None if task.assigned_user_id else user.id)
+        task.outcome = str(clean.get("decision"))[:40] if clean.get("decision") else "completed"
+        audit.record(instance, "task_completed", user, task_spec=task.spec_id, task_name=task.name,
+                     human_task_id=task.id, changes=audit.diff(before, spiff_task.data, set(clean)),
+                     comment=clean.get("comment") if isinstance(clean.get("comment"), str) else None, via=via)
+        _advance(ctx, wf, built)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("someone else acted on this case first; nothing was saved") from None
+    except WorkflowError:
+        db.session.rollback()
+        raise
+    except SpiffWorkflowException as exc:
+        db.session.rollback()
+        raise Invalid(f"the process could not continue: {str(exc).splitlines()[0]}") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return Completion(instance, task)
+
+
+def bulk_complete(task_ids: list[int], user: User, data: dict[str, Any], *, via: str = "web",
+                  ip: str | None = None) -> dict[int, str]:
+    """Complete many routine tasks with the same answer; each in its own transaction."""
+    results: dict[int, str] = {}
+    for task_id in task_ids[:500]:
+        try:
+            complete_task(task_id, user, data, via=via, ip=ip, bulk=True)
+            results[task_id] = "completed"
+        except WorkflowError as exc:
+            results[task_id] = exc.message
+    return results
+
+
+def _store_uploads(instance: ProcessInstance, task: HumanTask | None, files: dict[str, forms.Upload],
+                   user: User) -> dict[str, Any]:
+    stored: dict[str, Any] = {}
+    for field_id, upload in files.items():
+        att = Attachment(instance_id=instance.id, human_task_id=task.id if task else None, field=field_id,
+                         filename=upload.filename[-200:], content_type=upload.content_type[:100],
+                         size=len(upload.content), sha256=upload.sha256, content=upload.content,
+                         uploaded_by_id=user.id, uploaded_at=now())
+        db.session.add(att)
+        db.session.flush()
+        stored[field_id] = {"attachment_id": att.id, "filename": att.filename, "sha256": att.sha256}
+    return stored
+
+
+# --- advancing the engine and projecting its state ----------------------------
+
+
+def _advance(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
+    """Run engine steps, then write tasks, audit, status and state (caller commits)."""
+    instance = ctx.instance
+    path: list[str] = []
+
+    def will_complete(task: Any) -> None:
+        ctx.task = task
+
+    def did_complete(task: Any) -> None:
+        spec = task.task_spec
+        if getattr(spec, "bpmn_id", None) and not spec.manual:
+            path.append(spec.bpmn_id)
+
+    engine.run(wf, will_complete, did_complete)
+    if path:
+        audit.record(instance, "engine_steps", None, changes={"path": [None, path]}, via=ctx.via)
+    for decision in wf.script_engine.decisions:
+        audit.record(instance, "decision", None, task_spec=decision["task"], task_name=decision["table"],
+                     changes={"rules": [None, decision["rules"]]}, via=ctx.via)
+    for event in ctx.events:
+        audit.record(instance, event["type"], ctx.actor, task_spec=event["task_spec"], task_name=event["task_name"],
+                     changes=event["changes"], comment=event["comment"], via=ctx.via)
+    ctx.events.clear()
+    _sync_tasks(ctx, wf, built)
+    if wf.completed:
+        instance.status = "completed"
+        instance.outcome = _outcome(wf)
+        instance.ended_at = now()
+        audit.record(instance, "case_completed", None, changes={"outcome": [None, instance.outcome]}, via=ctx.via)
+    instance.state = engine.serialize(wf)
+    instance.next_timer_at = engine.next_timer_at(wf)
+    instance.updated_at = now()
+    db.session.flush()
+
+
+def _outcome(wf: Any) -> str | None:
+    ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
+    if not ends:
+        return None
+    return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id[:40]
+
+
+def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
+    instance = ctx.instance
+    ready = {str(t.id): t for t in engine.ready_user_tasks(wf)}
+    open_rows = db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    ).all()
+    open_ids = set()
+    for row in open_rows:
+        if row.spiff_task_id in ready:
+            open_ids.add(row.spiff_task_id)
+        else:
+            row.state = "cancelled"
+            row.completed_at = now()
+            audit.record(instance, "task_cancelled", None, task_spec=row.spec_id, task_name=row.name,
+                         human_task_id=row.id, via=ctx.via)
+    for spiff_id, spiff_task in ready.items():
+        if spiff_id in open_ids:
+            continue
+        spec_id = spiff_task.task_spec.bpmn_id
+        meta = built.meta.tasks.get(spec_id)
+        if meta is None:
+            raise Invalid(f"user task {spec_id} has no definition")
+        created = now()
+        row = HumanTask(instance_id=instance.id, spiff_task_id=spiff_id, spec_id=spec_id, name=meta.name,
+                        lane=meta.lane, state="open", created_at=created, due_at=_due(meta, created))
+        row.instance = instance
+        assignment.resolve(row, meta, instance)
+        db.session.add(row)
+        db.session.flush()
+        who = row.assigned_user.full_name if row.assigned_user_id and row.assigned_user else None
+        groups = [c.role_key + (f"@{c.scope_unit_id}" if c.scope_unit_id else "") for c in row.candidates]
+        audit.record(instance, "task_created", None, task_spec=spec_id, task_name=meta.name, human_task_id=row.id,
+                     changes={"assignee": [None, who], "groups": [None, groups]}, via=ctx.via)
+
+
+def _due(meta: TaskMeta, start: dt.datetime) -> dt.datetime | None:
+    if not meta.due:
+        return None
+    try:
+        parsed = TimerEventDefinition.parse_iso_duration(meta.due)
+        return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
+    except Exception:  # noqa: BLE001 - a malformed due date is shown as none, not a failure
+        return None
+
+
+def instance_data(instance: ProcessInstance) -> dict[str, Any]:
+    """The case's current data (from the most recent task), for display."""
+    built = built_for(instance.definition)
+    wf = engine.deserialize(built, instance.state, RestrictedScriptEngine())
+    tasks = wf.get_tasks(state=TaskState.READY | TaskState.WAITING) or wf.get_tasks(state=TaskState.COMPLETED)
+    if not tasks:
+        return dict(wf.data)
+    latest_task = max(tasks, key=lambda t: t.last_state_change)
+    return {**wf.data, **latest_task.data}
+
+
+def get_instance(instance_id: int) -> ProcessInstance:
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound("no such case")
+    return instance

@@ -1,0 +1,40 @@
+"""Errors the engine layer raises; the web and API layers map them to responses."""
+
+
+class WorkflowError(Exception):
+    """Base class; ``status`` is the HTTP status a view should answer with."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+    def __str__(self) -> str:
+        if not self.fields:
+            return self.message
+        return f"{self.message}: " + "; ".join(f"{k}: {v}" for k, v in self.fields.items())
+
+
+class NotFound(WorkflowError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(WorkflowError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(WorkflowError):
+    """Someone else acted first, or the task is already done."""
+
+    status = 409
+    code = "conflict"
+
+
+class Invalid(WorkflowError):
+    status = 422
+    code = "invalid"

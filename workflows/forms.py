@@ -1,0 +1,170 @@
+"""Validating submitted form data against a task's form definition.
+
+Values come from browsers and API clients as strings; they leave here typed
+(int, Decimal, bool, ISO date string, option id) or as a per-field message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import Invalid
+from .expressions import RestrictedEnvironment
+from .parser import FormField
+
+DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
+DEFAULT_ACCEPT = {".pdf", ".png", ".jpg", ".jpeg"}
+CONTENT_SIGNATURES = {
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+}
+TRUE = {"true", "1", "yes", "on", "y"}
+FALSE = {"false", "0", "no", "off", "n"}
+
+
+@dataclass
+class Upload:
+    """A file handed in with a form: the web layer builds these from requests."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def _check_upload(ff: FormField, upload: Upload) -> str | None:
+    accept = {a.strip().lower() for a in ff.constraints.get("accept", "").split(",") if a.strip()} or DEFAULT_ACCEPT
+    limit = int(ff.constraints.get("maxsize") or DEFAULT_MAX_UPLOAD)
+    name = upload.filename or ""
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if ext not in accept:
+        return f"file type not allowed (allowed: {', '.join(sorted(accept))})"
+    if len(upload.content) == 0:
+        return "the file is empty"
+    if len(upload.content) > limit:
+        return f"file larger than {limit // 1024} KB"
+    signatures = CONTENT_SIGNATURES.get(ext)
+    if signatures and not upload.content.startswith(signatures):
+        return "file content does not match its type"
+    return None
+
+
+def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Upload] | None = None,
+             current: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """Return (clean values, accepted uploads) or raise Invalid with a message per field."""
+    uploads = uploads or {}
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    if not isinstance(raw, dict):
+        raise Invalid("form data must be an object")
+    for ff in fields:
+        if ff.readonly:
+            continue
+        if ff.type == "file":
+            upload = uploads.get(ff.id)
+            if upload is None:
+                if ff.required and not (current or {}).get(ff.id):
+                    errors[ff.id] = "a file is required"
+                continue
+            problem = _check_upload(ff, upload)
+            if problem:
+                errors[ff.id] = problem
+            else:
+                files[ff.id] = upload
+            continue
+        value = raw.get(ff.id)
+        if isinstance(value, (list, dict)):
+            errors[ff.id] = "must be a single value"
+            continue
+        text = _text(value)
+        if text == "":
+            if ff.required:
+                errors[ff.id] = "this field is required"
+            elif ff.type == "boolean":
+                clean[ff.id] = False
+            else:
+                clean[ff.id] = None
+            continue
+        try:
+            clean[ff.id] = _convert(ff, text)
+        except ValueError as exc:
+            errors[ff.id] = str(exc)
+    env = RestrictedEnvironment()
+    for ff in fields:
+        condition = ff.constraints.get("requiredWhen")
+        if condition and clean.get(ff.id) in (None, "") and ff.id not in errors and ff.id not in files:
+            try:
+                needed = bool(env.evaluate(condition, {**(current or {}), **clean}))
+            except Exception:  # noqa: BLE001 - a missing value simply means "not required"
+                needed = False
+            if needed:
+                errors[ff.id] = "this field is required here"
+    if errors:
+        raise Invalid("please correct the highlighted fields", errors)
+    return clean, files
+
+
+def _convert(ff: FormField, text: str) -> Any:
+    c = ff.constraints
+    if ff.type in ("string", "text"):
+        limit = int(c.get("maxlength") or (4000 if ff.type == "text" else 500))
+        if len(text) > limit:
+            raise ValueError(f"at most {limit} characters")
+        if c.get("minlength") and len(text) < int(c["minlength"]):
+            raise ValueError(f"at least {c['minlength']} characters")
+        if c.get("pattern") and not re.fullmatch(c["pattern"], text):
+            raise ValueError("not in the expected format")
+        return text
+    if ff.type in ("long", "decimal"):
+        try:
+            number: Any = int(text) if ff.type == "long" else Decimal(text.replace(",", ""))
+        except (ValueError, InvalidOperation):
+            raise ValueError("must be a whole number" if ff.type == "long" else "must be a number") from None
+        if isinstance(number, Decimal) and not number.is_finite():
+            raise ValueError("must be a number")
+        if abs(number) > 10**15:
+            raise ValueError("number too large")
+        if c.get("min") not in (None, "") and number < Decimal(c["min"]):
+            raise ValueError(f"must be at least {c['min']}")
+        if c.get("max") not in (None, "") and number > Decimal(c["max"]):
+            raise ValueError(f"must be at most {c['max']}")
+        return number
+    if ff.type == "boolean":
+        low = text.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+        raise ValueError("must be yes or no")
+    if ff.type == "date":
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("must be a date (YYYY-MM-DD)") from None
+        if not 1900 <= day.year <= 2200:
+            raise ValueError("date out of range")
+        return day.isoformat()
+    if ff.type == "enum":
+        if text not in {opt for opt, _ in ff.options}:
+            raise ValueError("not one of the allowed options")
+        return text
+    raise ValueError("unsupported field type")

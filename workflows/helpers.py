@@ -1,0 +1,82 @@
+"""Functions a diagram may call from a script task or condition.
+
+These are the only calls the restricted expression environment allows beyond
+pure built-ins; each is bound to the running case so its effects land in the
+same transaction as the case's state and are written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import ownership
+from .clock import now
+from .context import CaseContext
+from .db import db
+from .models import HumanTask, Notice, Violation
+from .org import relation
+
+HELPER_NAMES = frozenset({
+    "ownership_conflict", "register_ownership", "record_violation", "notify", "notify_conflict_decision",
+    "escalate",
+})
+
+
+def bind(ctx: CaseContext) -> dict[str, Callable[..., Any]]:
+    """The helper functions, bound to one case."""
+
+    def data() -> dict[str, Any]:
+        return ctx.task.data if ctx.task is not None else {}
+
+    def ownership_conflict(client_id_number: str) -> dict[str, Any] | None:
+        return ownership.find_conflict(client_id_number, ctx.instance)
+
+    def register_ownership() -> int:
+        entry = ownership.register(ctx.instance, data(), ctx.actor)
+        ctx.note("ownership_registered", {"registry_entry": [None, entry.id],
+                                           "owner": [None, entry.staff.full_name]})
+        return entry.id
+
+    def record_violation(kind: str, detail: str | None = None) -> bool:
+        staff_id = ctx.instance.subject_user_id or ctx.instance.started_by_id
+        db.session.add(Violation(kind=kind, staff_id=staff_id, instance_id=ctx.instance.id,
+                                 detail=detail, recorded_by_id=ctx.actor.id if ctx.actor else None))
+        ctx.note("violation_recorded", {"violation": [None, kind]}, detail)
+        return True
+
+    def notify(who: str, text: str) -> bool:
+        """Send a notice to 'initiator' or a relation of the initiator."""
+        user = ctx.instance.started_by if who == "initiator" else relation(ctx.instance.started_by, who)
+        if user is not None:
+            db.session.add(Notice(user_id=user.id, instance_id=ctx.instance.id, text=str(text)[:2000]))
+            ctx.note("notice_sent", {"to": [None, user.full_name]}, str(text)[:2000])
+        return user is not None
+
+    def notify_conflict_decision() -> bool:
+        for user_id, text in ownership.conflict_notices(ctx.instance, data()):
+            db.session.add(Notice(user_id=user_id, instance_id=ctx.instance.id, text=text))
+            ctx.note("notice_sent", {"to_user_id": [None, user_id]}, text)
+        return True
+
+    def escalate(task_id: str) -> bool:
+        """Mark the open task as overdue and show it to the assignee's superior."""
+        open_tasks = db.session.query(HumanTask).filter_by(instance_id=ctx.instance.id, spec_id=task_id,
+                                                           state="open").all()
+        for ht in open_tasks:
+            ht.escalated_at = now()
+            holder = ht.claimed_by or ht.assigned_user
+            boss = relation(holder, "superior") if holder is not None else None
+            if boss is not None:
+                db.session.add(Notice(user_id=boss.id, instance_id=ctx.instance.id,
+                                      text=f"Escalated: '{ht.name}' of case #{ctx.instance.id} is overdue."))
+                ht.escalated_to_id = boss.id
+            ctx.note("task_escalated", {"task": [None, ht.name],
+                                        "escalated_to": [None, boss.full_name if boss else None]})
+        return bool(open_tasks)
+
+    return {
+        "ownership_conflict": ownership_conflict, "register_ownership": register_ownership,
+        "record_violation": record_violation, "notify": notify,
+        "notify_conflict_decision": notify_conflict_decision, "escalate": escalate,
+    }
