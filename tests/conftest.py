@@ -3,10 +3,12 @@ PostgreSQL server named by TEST_DATABASE_URL), a client, and a login helper."""
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -82,11 +84,33 @@ def user(username: str) -> User:
     return found
 
 
+class _ThreadedClient:
+    """Runs each request in a fresh thread, so it gets its own app context, ``g``
+    and database session like a real request, not the test's."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+        self._pool = ThreadPoolExecutor(max_workers=1)
+
+    def _call(self, method: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        db.session.commit()  # end the test's read snapshot; see what requests wrote
+        try:
+            return self._pool.submit(contextvars.Context().run, getattr(self._client, method), *args, **kwargs).result()
+        finally:
+            db.session.expire_all()
+
+    def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self._call("get", *args, **kwargs)
+
+    def post(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self._call("post", *args, **kwargs)
+
+
 class Browserless:
     """Drives the web pages like a person would, with CSRF tokens."""
 
     def __init__(self, client: FlaskClient) -> None:
-        self.client = client
+        self.client = _ThreadedClient(client)
 
     def csrf(self, path: str = "/") -> str:
         page = self.client.get(path).get_data(as_text=True)
