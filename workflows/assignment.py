@@ -20,11 +20,17 @@ def _person(instance: ProcessInstance, who: str) -> User:
     return instance.started_by
 
 
-def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance) -> None:
+def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: dict | None = None) -> None:
     """Fill in the assignee or candidate groups and who is excluded from acting."""
     excluded: set[int] = set()
     own_task = False
-    if meta.assignee:
+    if meta.assignee and meta.assignee.startswith("="):
+        username = str((data or {}).get(meta.assignee[1:], ""))
+        person = db.session.scalars(select(User).where(User.username == username)).first()
+        task.assigned_user_id = person.id if person else None
+        if person is None:
+            task.candidates.append(TaskCandidate(role_key="admin"))
+    elif meta.assignee:
         who, _, rel = meta.assignee.partition(".")
         person = _person(instance, who)
         if rel:

@@ -336,7 +336,7 @@ def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
         row = HumanTask(instance_id=instance.id, spiff_task_id=spiff_id, spec_id=spec_id, name=meta.name,
                         lane=meta.lane, state="open", created_at=created, due_at=_due(meta, created))
         row.instance = instance
-        assignment.resolve(row, meta, instance)
+        assignment.resolve(row, meta, instance, spiff_task.data)
         db.session.add(row)
         db.session.flush()
         who = row.assigned_user.full_name if row.assigned_user_id and row.assigned_user else None

@@ -14,12 +14,14 @@ from . import ownership
 from .clock import now
 from .context import CaseContext
 from .db import db
-from .models import HumanTask, Notice, Violation
+from sqlalchemy import select
+
+from .models import HumanTask, Notice, User, UserRole, Violation
 from .org import relation
 
 HELPER_NAMES = frozenset({
     "ownership_conflict", "register_ownership", "record_violation", "notify", "notify_conflict_decision",
-    "escalate",
+    "escalate", "members_of", "tally",
 })
 
 
@@ -75,7 +77,28 @@ def bind(ctx: CaseContext) -> dict[str, Callable[..., Any]]:
                                         "escalated_to": [None, boss.full_name if boss else None]})
         return bool(open_tasks)
 
+    def members_of(role: str) -> list[str]:
+        """Usernames holding a role, without the people the case concerns (they do not vote)."""
+        skip = {ctx.instance.started_by_id, ctx.instance.subject_user_id}
+        rows = db.session.scalars(select(User).join(UserRole).where(UserRole.role_key == role,
+                                                                    User.active.is_(True)).order_by(User.username))
+        return [u.username for u in rows if u.id not in skip]
+
+    def tally(task_id: str) -> dict[str, int]:
+        """Count the decisions of the finished instances of a (multi-instance) task in this round."""
+        live_ids = {str(t.id) for t in ctx.task.workflow.tasks.values()} if ctx.task is not None else set()
+        rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == ctx.instance.id,
+                                                          HumanTask.spec_id == task_id,
+                                                          HumanTask.state == "completed"))
+        counts: dict[str, int] = {"total": 0, "approve": 0, "reject": 0}
+        for row in rows:
+            if row.spiff_task_id in live_ids:
+                counts[row.outcome or "completed"] = counts.get(row.outcome or "completed", 0) + 1
+                counts["total"] += 1
+        return counts
+
     return {
+        "members_of": members_of, "tally": tally,
         "ownership_conflict": ownership_conflict, "register_ownership": register_ownership,
         "record_violation": record_violation, "notify": notify,
         "notify_conflict_decision": notify_conflict_decision, "escalate": escalate,

@@ -164,6 +164,7 @@ class HumanTask(db.Model):
     assigned_user: Mapped[User | None] = relationship(foreign_keys=[assigned_user_id])
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    escalated_to: Mapped[User | None] = relationship(foreign_keys=[escalated_to_id])
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     exclusions: Mapped[list[TaskExclusion]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

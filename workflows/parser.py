@@ -29,6 +29,7 @@ DMN_NAMESPACES = (
 )
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
 MAX_XML_BYTES = 2_000_000
+RESERVED_IDS = {"Start", "End", "Root"}
 CONSTRAINTS = {"minlength", "maxlength", "min", "max", "pattern", "requiredWhen", "accept", "maxsize"}
 FIELD_TYPES = {"string", "long", "boolean", "date", "enum", "text", "decimal", "file"}
 
@@ -279,8 +280,12 @@ def _first_line(exc: Exception) -> str:
 
 def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], filename: str) -> BuiltDefinition:
     """Everything a diagram must satisfy before it can be deployed."""
-    built = build(bpmn_xml, dmn_xml, filename)
     root = parse_xml(bpmn_xml, filename)
+    for node in root.iter():
+        if isinstance(node.tag, str) and node.get("id") in RESERVED_IDS:
+            raise DefinitionError(f"the id '{node.get('id')}' is reserved by the engine; rename the element",
+                                  element=_label(node), filename=filename)
+    built = build(bpmn_xml, dmn_xml, filename)
     _check_bpmn_expressions(root, filename)
     for name, text in dmn_xml.items():
         _check_dmn_expressions(parse_xml(text, name), name)
@@ -366,6 +371,11 @@ def parse_group(text: str) -> tuple[str, str | None]:
 def _check_assignments(meta: ProcessMeta, role_keys: set[str], filename: str) -> None:
     for task in meta.tasks.values():
         label = f"{task.id} ({task.name})"
+        if task.assignee and task.assignee.startswith("="):
+            if not re.fullmatch(r"=[A-Za-z][A-Za-z0-9_]*", task.assignee):
+                raise DefinitionError(f"assignee '{task.assignee}' must name a data field", element=label,
+                                      filename=filename)
+            continue
         if task.assignee:
             who, _, relation = task.assignee.partition(".")
             if who not in ASSIGNEE_RELATIONS or (relation and relation not in RELATIONS):
