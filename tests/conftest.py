@@ -136,3 +136,41 @@ class Browserless:
 @pytest.fixture
 def web(client: FlaskClient) -> Browserless:
     return Browserless(client)
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served over HTTP on loopback by a threaded WSGI server."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+class HttpUser:
+    """A person using the running server over HTTP (requests), with CSRF tokens."""
+
+    def __init__(self, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
+        import requests
+
+        self.base = base
+        self.session = requests.Session()
+        token = self.token("/login")
+        resp = self.session.post(f"{base}/login", data={"username": username, "password": password,
+                                                        "csrf_token": token}, allow_redirects=False)
+        assert resp.status_code == 302, resp.text[:300]
+
+    def token(self, path: str = "/") -> str:
+        page = self.session.get(f"{self.base}{path}").text
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert match
+        return match.group(1)
+
+    def post(self, path: str, data: dict, token: str | None = None):  # type: ignore[no-untyped-def]
+        payload = {**data, "csrf_token": token or self.token()}
+        return self.session.post(f"{self.base}{path}", data=payload, allow_redirects=False)

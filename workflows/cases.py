@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -107,6 +108,24 @@ def _title(template: str | None, data: dict[str, Any], default: str) -> str:
 # --- working tasks ------------------------------------------------------------
 
 
+def lock_for_write(instance: ProcessInstance) -> None:
+    """The optimistic version check, done first: bump the version we read or fail.
+
+    Doing it before any other write makes the instance row the first thing a
+    transaction writes, so a second writer waits on it (row lock on PostgreSQL,
+    write lock on SQLite) and then finds the version moved: 409, nothing saved.
+    """
+    seen = instance.version
+    done = db.session.execute(
+        update(ProcessInstance).where(ProcessInstance.id == instance.id, ProcessInstance.version == seen)
+        .values(version=seen + 1).execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise Conflict("someone else acted on this case first; nothing was saved")
+    set_committed_value(instance, "version", seen + 1)
+
+
 def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | None = None) -> HumanTask:
     """A task the user may see (or act on); others' tasks look like missing ones are refused."""
     task = db.session.get(HumanTask, task_id)
@@ -149,6 +168,7 @@ def claim(task_id: int, user: User, *, via: str = "web", ip: str | None = None) 
         raise Conflict("this task has already been completed")
     if task.assigned_user_id is not None:
         raise Conflict("this task is assigned directly; there is nothing to claim")
+    lock_for_write(task.instance)
     done = db.session.execute(
         update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by_id.is_(None),
                                 HumanTask.state == "open").values(claimed_by_id=user.id)
@@ -164,6 +184,7 @@ def release(task_id: int, user: User, *, via: str = "web", ip: str | None = None
     task = get_task(task_id, user, for_action=True, ip=ip)
     if task.claimed_by_id != user.id or task.state != "open":
         raise Conflict("you do not hold this task")
+    lock_for_write(task.instance)
     db.session.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by_id == user.id)
                        .values(claimed_by_id=None))
     _record_simple(task, user, "task_released", via)
@@ -207,6 +228,11 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict("this task is no longer waiting for input")
     clean, files = forms.validate(meta.form, data, uploads, current=spiff_task.data)
+    lock_for_write(instance)  # the state we deserialized is still the latest, or 409
+    db.session.refresh(task)
+    if task.state != "open":
+        db.session.rollback()
+        raise Conflict("this task has already been completed")
     try:
         clean.update(_store_uploads(instance, task, files, user))
         before = dict(spiff_task.data)

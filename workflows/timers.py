@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, engine
-from .cases import CaseEngine, _advance
+from .cases import CaseEngine, _advance, lock_for_write
 from .clock import now
 from .context import CaseContext
 from .db import db
 from .definitions import built_for
+from .errors import Conflict
 from .models import ProcessInstance
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def _fire(instance_id: int) -> bool:
     if instance is None:
         return False
     try:
+        lock_for_write(instance)
         built = built_for(instance.definition)
         ctx = CaseContext(instance, None, "timer")
         wf = engine.deserialize(built, instance.state, CaseEngine(ctx))
@@ -63,7 +65,7 @@ def _fire(instance_id: int) -> bool:
             instance.next_timer_at = None  # nothing fired although due: do not spin on it
         db.session.commit()
         return bool(fired)
-    except StaleDataError:
+    except (StaleDataError, Conflict):
         db.session.rollback()
         return False
     except Exception:  # noqa: BLE001 - one broken case must not stop the sweep
