@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,7 +15,9 @@ from workflows.forms import Upload
 from workflows.inbox import InboxFilter, counts, tasks
 from workflows.models import Attachment, AuditEvent
 
+from .errors import wants_json
 from .presenter import case_fields, history_rows
+from .template_helpers import bilingual
 
 bp = Blueprint("inbox", __name__)
 
@@ -61,11 +63,16 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
         try:
             done = cases.complete_task(task_id, current_user, submitted, uploads=_uploads(), ip=request.remote_addr)
         except Invalid as exc:
+            if wants_json():
+                raise
             errors = {k: _(v) for k, v in exc.fields.items()}
             flash(_(exc.message), "error")
             status = 422
         else:
-            flash(_("Task completed: %(name)s", name=done.task.name), "success")
+            if wants_json():
+                return jsonify({"status": "completed", "task": done.task_id, "case": done.instance_id,
+                                "case_status": done.instance_status})
+            flash(_("Task completed: %(name)s", name=bilingual(done.task_name)), "success")
             return redirect(url_for("inbox.index"))
     task = cases.get_task(task_id, current_user, ip=request.remote_addr)
     may_act = task.state == "open" and cases.assignment.refusal(task, current_user) is None

@@ -205,8 +205,12 @@ def _record_simple(task: HumanTask, user: User, type_: str, via: str) -> None:
 
 @dataclass
 class Completion:
-    instance: ProcessInstance
-    task: HumanTask
+    """What a caller needs after the commit, without reloading rows."""
+
+    task_id: int
+    task_name: str
+    instance_id: int
+    instance_status: str
 
 
 def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = "web", ip: str | None = None,
@@ -228,11 +232,9 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict("this task is no longer waiting for input")
     clean, files = forms.validate(meta.form, data, uploads, current=spiff_task.data)
-    lock_for_write(instance)  # the state we deserialized is still the latest, or 409
-    db.session.refresh(task)
-    if task.state != "open":
-        db.session.rollback()
-        raise Conflict("this task has already been completed")
+    # The state we deserialized is still the latest, or 409. A task finished by a
+    # concurrent request shows up as a non-READY task in the newer state instead.
+    lock_for_write(instance)
     try:
         clean.update(_store_uploads(instance, task, files, user))
         before = dict(spiff_task.data)
@@ -248,6 +250,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
                      human_task_id=task.id, changes=audit.diff(before, spiff_task.data, set(clean)),
                      comment=clean.get("comment") if isinstance(clean.get("comment"), str) else None, via=via)
         _advance(ctx, wf, built)
+        result = Completion(task.id, task.name, instance.id, instance.status)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -261,7 +264,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     except Exception:
         db.session.rollback()
         raise
-    return Completion(instance, task)
+    return result
 
 
 def bulk_complete(task_ids: list[int], user: User, data: dict[str, Any], *, via: str = "web",
@@ -339,18 +342,22 @@ def _outcome(wf: Any) -> str | None:
 def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
     instance = ctx.instance
     ready = {str(t.id): t for t in engine.ready_user_tasks(wf)}
-    open_rows = db.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    open_rows = db.session.execute(
+        select(HumanTask.id, HumanTask.spiff_task_id, HumanTask.spec_id, HumanTask.name)
+        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
     ).all()
     open_ids = set()
     for row in open_rows:
         if row.spiff_task_id in ready:
             open_ids.add(row.spiff_task_id)
-        else:
-            row.state = "cancelled"
-            row.completed_at = now()
-            audit.record(instance, "task_cancelled", None, task_spec=row.spec_id, task_name=row.name,
-                         human_task_id=row.id, via=ctx.via)
+            continue
+        closing = db.session.get(HumanTask, row.id)
+        if closing is not None and closing.state == "completed":
+            continue  # the task this request just completed
+        db.session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open")
+                           .values(state="cancelled", completed_at=now()))
+        audit.record(instance, "task_cancelled", None, task_spec=row.spec_id, task_name=row.name,
+                     human_task_id=row.id, via=ctx.via)
     for spiff_id, spiff_task in ready.items():
         if spiff_id in open_ids:
             continue

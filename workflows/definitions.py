@@ -91,4 +91,7 @@ def latest_all() -> list[ProcessDefinition]:
 
 
 def built_for(definition: ProcessDefinition) -> BuiltDefinition:
+    cached = engine.cached_definition(definition.id, definition.sha256)
+    if cached is not None:
+        return cached
     return engine.load_definition(definition.id, definition.sha256, definition.bpmn_xml, definition.dmn_xml or {})

@@ -79,6 +79,11 @@ def load_definition(definition_id: int, sha256: str, bpmn_xml: str, dmn_xml: dic
     return built
 
 
+def cached_definition(definition_id: int, sha256: str) -> BuiltDefinition | None:
+    hit = _cache.get(definition_id)
+    return hit.built if hit is not None and hit.sha256 == sha256 else None
+
+
 def clear_cache() -> None:
     _cache.clear()
 

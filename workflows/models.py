@@ -97,8 +97,8 @@ class ProcessDefinition(db.Model):
     key: Mapped[str] = mapped_column(String(80), index=True)
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    dmn_xml: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when the spec cache misses
+    dmn_xml: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     deployed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
