@@ -12,12 +12,12 @@ from workflows import cases, definitions
 from workflows.db import db
 from workflows.errors import Invalid, WorkflowError
 from workflows.forms import Upload
-from workflows.inbox import InboxFilter, counts, tasks
+from workflows.inbox import InboxFilter, tasks
 from workflows.models import Attachment, AuditEvent
 
 from .errors import wants_json
 from .presenter import case_fields, history_rows
-from .template_helpers import bilingual
+from .template_helpers import bilingual, inbox_counts_for_request
 
 bp = Blueprint("inbox", __name__)
 
@@ -39,7 +39,7 @@ def index():  # type: ignore[no-untyped-def]
                     page=page)
     rows, total = tasks(current_user, f)
     processes = definitions.latest_all()
-    return render_template("inbox.html", rows=rows, total=total, f=f, counts=counts(current_user),
+    return render_template("inbox.html", rows=rows, total=total, f=f, counts=inbox_counts_for_request(),
                            processes=processes, views=VIEWS)
 
 

@@ -92,6 +92,17 @@ def when(value: dt.datetime | None) -> str:
     return format_datetime(value.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm")
 
 
+def inbox_counts_for_request() -> dict[str, int]:
+    """The signed-in user's inbox counts, computed once per request."""
+    from flask import g
+
+    from workflows.inbox import counts
+
+    if "inbox_counts" not in g:
+        g.inbox_counts = counts(current_user)
+    return g.inbox_counts
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["mask"] = mask
     app.jinja_env.filters["role_name"] = role_name
@@ -106,7 +117,5 @@ def register(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         counts = None
         if current_user.is_authenticated:
-            from workflows.inbox import counts as inbox_counts
-
-            counts = inbox_counts(current_user)
+            counts = inbox_counts_for_request()
         return {"now": now(), "inbox_counts": counts, "locale": str(get_locale()), "_": _}

@@ -91,6 +91,7 @@ def latest_all() -> list[ProcessDefinition]:
 
 
 def built_for(definition: ProcessDefinition) -> BuiltDefinition:
+    """A deployed version never changes, so its built spec is cached by id."""
     cached = engine.cached_definition(definition.id, definition.sha256)
     if cached is not None:
         return cached
