@@ -23,12 +23,14 @@ def test_concurrent_completions_one_success_one_409(live_server: str) -> None:
         barrier = threading.Barrier(2)
         statuses: list[int] = []
 
-        def act(i: int) -> None:
+        def act(i: int, barrier: threading.Barrier, people: list[HttpUser], tokens: list[str], task_id: int,
+                statuses: list[int]) -> None:
             barrier.wait()
             resp = people[i].post(f"/tasks/{task_id}", {"decision": "approve"}, tokens[i])
             statuses.append(resp.status_code)
 
-        threads = [threading.Thread(target=act, args=(i,)) for i in range(2)]
+        threads = [threading.Thread(target=act, args=(i, barrier, people, tokens, task_id, statuses))
+                   for i in range(2)]
         for t in threads:
             t.start()
         for t in threads:

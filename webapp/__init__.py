@@ -59,7 +59,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "webapp" / "translations"))
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "webapp" / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

@@ -13,6 +13,8 @@ from workflows.errors import Forbidden, Invalid
 from workflows.models import UNIT_KINDS, User
 from workflows.roles import ROLES
 
+from .i18n import tr_fields
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
@@ -53,7 +55,7 @@ def user_edit(user_id: int | None):  # type: ignore[no-untyped-def]
                                      active=form.get("active") == "on", password=form.get("password") or None)
         except Invalid as exc:
             db.session.rollback()
-            errors = {k: _(v) for k, v in exc.fields.items()}
+            errors = tr_fields(exc)
             status = 422
         else:
             flash(_("Saved."), "success")
@@ -75,7 +77,7 @@ def org():  # type: ignore[no-untyped-def]
                              parent_id=_int(form.get("parent_id")), leader_id=_int(form.get("leader_id")))
         except Invalid as exc:
             db.session.rollback()
-            errors = {k: _(v) for k, v in exc.fields.items()}
+            errors = tr_fields(exc)
             status = 422
         else:
             flash(_("Saved."), "success")

@@ -13,6 +13,7 @@ from workflows import accounts, audit
 from workflows.db import db
 
 from .config import Config
+from .i18n import tr
 
 bp = Blueprint("auth", __name__)
 
@@ -35,7 +36,7 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
-        error = _(reason or "wrong username or password")
+        error = tr(reason or "wrong username or password")
         status = 429 if reason and reason.startswith("too many") else 401
     elif request.method == "POST":
         error = _("Please enter your username and password.")

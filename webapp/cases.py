@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import or_, select
 
 from workflows import audit, cases, definitions, engine
 from workflows.access import may_view_case
@@ -17,6 +17,7 @@ from workflows.errors import Forbidden, Invalid, NotFound
 from workflows.expressions import RestrictedScriptEngine
 from workflows.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance
 
+from .i18n import tr, tr_fields
 from .inbox import _uploads
 from .presenter import case_fields, history_rows
 
@@ -46,8 +47,8 @@ def start(key: str):  # type: ignore[no-untyped-def]
         try:
             instance = cases.start_case(key, current_user, values, uploads=_uploads(), ip=request.remote_addr)
         except Invalid as exc:
-            errors = {k: _(v) for k, v in exc.fields.items()}
-            flash(_(exc.message), "error")
+            errors = tr_fields(exc)
+            flash(tr(exc.message), "error")
             status = 422
         else:
             flash(_("Case #%(id)d started.", id=instance.id), "success")

@@ -14,6 +14,8 @@ from workflows import audit
 from workflows.db import db
 from workflows.errors import WorkflowError
 
+from .i18n import tr, tr_fields
+
 log = logging.getLogger(__name__)
 
 
@@ -33,8 +35,8 @@ def respond(status: int, code: str, message: str, fields: dict[str, str] | None 
 def register(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
-        fields = {k: _(v) for k, v in exc.fields.items()}
-        return respond(exc.status, exc.code, _(exc.message), fields)
+        fields = tr_fields(exc)
+        return respond(exc.status, exc.code, tr(exc.message), fields)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]

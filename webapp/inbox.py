@@ -16,6 +16,7 @@ from workflows.inbox import InboxFilter, tasks
 from workflows.models import Attachment, AuditEvent
 
 from .errors import wants_json
+from .i18n import tr, tr_fields
 from .presenter import case_fields, history_rows
 from .template_helpers import bilingual, inbox_counts_for_request
 
@@ -65,8 +66,8 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
         except Invalid as exc:
             if wants_json():
                 raise
-            errors = {k: _(v) for k, v in exc.fields.items()}
-            flash(_(exc.message), "error")
+            errors = tr_fields(exc)
+            flash(tr(exc.message), "error")
             status = 422
         else:
             if wants_json():
@@ -123,7 +124,7 @@ def bulk():  # type: ignore[no-untyped-def]
     flash(_("%(done)d of %(total)d tasks completed.", done=done, total=len(ids)), "success" if done else "error")
     for task_id, outcome in results.items():
         if outcome != "completed":
-            flash(_("Task %(id)d: %(why)s", id=task_id, why=_(outcome)), "error")
+            flash(_("Task %(id)d: %(why)s", id=task_id, why=tr(outcome)), "error")
     return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))
 
 
@@ -132,4 +133,4 @@ def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
     from .errors import respond
 
     db.session.rollback()
-    return respond(exc.status, exc.code, _(exc.message), {k: _(v) for k, v in exc.fields.items()})
+    return respond(exc.status, exc.code, tr(exc.message), tr_fields(exc))

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from . import audit
 from .clock import now
 from .db import db
+from .errors import Msg
 from .models import SecurityEvent, User
 
 _hasher = PasswordHasher()  # Argon2id with the library's recommended cost
@@ -59,7 +60,7 @@ def authenticate(username: str, password: str, ip: str | None) -> tuple[User | N
     if wait:
         audit.security("login_throttled", username=username, ip=ip, detail=f"wait {wait}s")
         db.session.commit()
-        return None, f"too many failed attempts; try again in {wait} seconds"
+        return None, Msg("too many failed attempts; try again in %(seconds)s seconds", seconds=wait)
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         _check_dummy(password)

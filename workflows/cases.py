@@ -9,20 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import assignment, audit, engine, forms, helpers
 from .clock import now
 from .context import CaseContext
 from .db import db
 from .definitions import built_for, latest
-from .errors import Conflict, Forbidden, Invalid, NotFound, WorkflowError
+from .errors import Conflict, Forbidden, Invalid, Msg, NotFound, WorkflowError
 from .expressions import RestrictedScriptEngine
 from .models import Attachment, HumanTask, ProcessInstance, User
 from .parser import BuiltDefinition, TaskMeta
@@ -80,7 +80,7 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
         raise
     except SpiffWorkflowException as exc:
         db.session.rollback()
-        raise Invalid(f"the process could not run: {str(exc).splitlines()[0]}") from None
+        raise Invalid(Msg("the process could not run: %(reason)s", reason=str(exc).splitlines()[0])) from None
     except Exception:
         db.session.rollback()
         raise
@@ -260,7 +260,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
         raise
     except SpiffWorkflowException as exc:
         db.session.rollback()
-        raise Invalid(f"the process could not continue: {str(exc).splitlines()[0]}") from None
+        raise Invalid(Msg("the process could not continue: %(reason)s", reason=str(exc).splitlines()[0])) from None
     except Exception:
         db.session.rollback()
         raise
@@ -364,7 +364,7 @@ def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
         spec_id = spiff_task.task_spec.bpmn_id
         meta = built.meta.tasks.get(spec_id)
         if meta is None:
-            raise Invalid(f"user task {spec_id} has no definition")
+            raise Invalid(Msg("user task %(task)s has no definition", task=spec_id))
         created = now()
         row = HumanTask(instance_id=instance.id, spiff_task_id=spiff_id, spec_id=spec_id, name=meta.name,
                         lane=meta.lane, state="open", created_at=created, due_at=_due(meta, created))

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from . import engine
 from .db import db
-from .errors import NotFound
+from .errors import Msg, NotFound
 from .models import ProcessDefinition, User
 from .parser import BuiltDefinition, DefinitionError, check_bpmn
 from .roles import ROLE_KEYS
@@ -77,7 +77,7 @@ def latest(key: str, required: bool = True) -> ProcessDefinition | None:
         select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
     ).first()
     if found is None and required:
-        raise NotFound(f"no deployed process '{key}'")
+        raise NotFound(Msg("no deployed process '%(key)s'", key=key))
     return found
 
 

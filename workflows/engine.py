@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -198,6 +198,6 @@ def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
             moment = None
         if moment is not None:
             if moment.tzinfo is not None:
-                moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
             due.append(moment)
     return min(due) if due else None

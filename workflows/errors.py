@@ -1,5 +1,21 @@
 """Errors the engine layer raises; the web and API layers map them to responses."""
 
+from typing import Any
+
+
+class Msg(str):
+    """An English message that remembers its template and values, so the web
+    layer can translate the template and fill the values in the user's language."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> "Msg":
+        obj = super().__new__(cls, template % params if params else template)
+        obj.template = template
+        obj.params = params
+        return obj
+
 
 class WorkflowError(Exception):
     """Base class; ``status`` is the HTTP status a view should answer with."""

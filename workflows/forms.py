@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .errors import Invalid
+from .errors import Invalid, Msg
 from .expressions import RestrictedEnvironment
 from .parser import FormField
 
@@ -56,11 +56,11 @@ def _check_upload(ff: FormField, upload: Upload) -> str | None:
     name = upload.filename or ""
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if ext not in accept:
-        return f"file type not allowed (allowed: {', '.join(sorted(accept))})"
+        return Msg("file type not allowed (allowed: %(types)s)", types=", ".join(sorted(accept)))
     if len(upload.content) == 0:
         return "the file is empty"
     if len(upload.content) > limit:
-        return f"file larger than {limit // 1024} KB"
+        return Msg("file larger than %(kb)s KB", kb=limit // 1024)
     signatures = CONTENT_SIGNATURES.get(ext)
     if signatures and not upload.content.startswith(signatures):
         return "file content does not match its type"
@@ -107,7 +107,7 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
         try:
             clean[ff.id] = _convert(ff, text)
         except ValueError as exc:
-            errors[ff.id] = str(exc)
+            errors[ff.id] = exc.args[0] if exc.args else "invalid value"
     env = RestrictedEnvironment()
     for ff in fields:
         condition = ff.constraints.get("requiredWhen")
@@ -128,9 +128,9 @@ def _convert(ff: FormField, text: str) -> Any:
     if ff.type in ("string", "text"):
         limit = int(c.get("maxlength") or (4000 if ff.type == "text" else 500))
         if len(text) > limit:
-            raise ValueError(f"at most {limit} characters")
+            raise ValueError(Msg("at most %(n)s characters", n=limit))
         if c.get("minlength") and len(text) < int(c["minlength"]):
-            raise ValueError(f"at least {c['minlength']} characters")
+            raise ValueError(Msg("at least %(n)s characters", n=c["minlength"]))
         if c.get("pattern") and not re.fullmatch(c["pattern"], text):
             raise ValueError("not in the expected format")
         return text
@@ -144,9 +144,9 @@ def _convert(ff: FormField, text: str) -> Any:
         if abs(number) > 10**15:
             raise ValueError("number too large")
         if c.get("min") not in (None, "") and number < Decimal(c["min"]):
-            raise ValueError(f"must be at least {c['min']}")
+            raise ValueError(Msg("must be at least %(n)s", n=c["min"]))
         if c.get("max") not in (None, "") and number > Decimal(c["max"]):
-            raise ValueError(f"must be at most {c['max']}")
+            raise ValueError(Msg("must be at most %(n)s", n=c["max"]))
         return number
     if ff.type == "boolean":
         low = text.lower()

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from . import ownership
 from .clock import now
 from .context import CaseContext
 from .db import db
-from sqlalchemy import select
-
 from .models import HumanTask, Notice, User, UserRole, Violation
 from .org import relation
 

@@ -383,7 +383,8 @@ def _check_assignments(meta: ProcessMeta, role_keys: set[str], filename: str) ->
             continue
         groups = task.candidate_groups or ([task.lane] if task.lane else [])
         if not groups:
-            raise DefinitionError("user task has no lane, candidate group or assignee", element=label, filename=filename)
+            raise DefinitionError("user task has no lane, candidate group or assignee", element=label,
+                                  filename=filename)
         for group in groups:
             role, scope = parse_group(group)
             if role not in role_keys:
