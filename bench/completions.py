@@ -177,12 +177,12 @@ def main() -> None:
         warm, ids = ids[:1], ids[1:]
         for task_id in warm:
             staff.complete(task_id, {"amount": "1"})
-        print(f"\n== Task completions (SQLite, gunicorn 1 worker, 1 client on loopback) ==")
+        print("\n== Task completions (SQLite, gunicorn 1 worker, 1 client on loopback) ==")
         full = summary("full stack (HTTP+DB+audit)", [staff.complete(t, {"amount": "1"}) for t in ids])
         alone = summary("engine alone (deser→complete→ser)", engine_alone(url, len(ids)))
         print(f"{'ratio full/engine':<34} rate {alone[0] / full[0]:6.2f}x slower   p50 {full[1] / alone[1]:6.2f}x")
 
-        print(f"\n== Send-back rounds (one case, submit → review send back, over HTTP) ==")
+        print("\n== Send-back rounds (one case, submit → review send back, over HTTP) ==")
         gm = Client(base, "gm")
         case_ids = open_task_ids(url, "Task_Submit", "staff01")
         from sqlalchemy import create_engine, text
@@ -215,7 +215,7 @@ def main() -> None:
                   f"state {size / 1024:6.1f} KiB")
         eng.dispose()
 
-        print(f"\n== Inbox ==")
+        print("\n== Inbox ==")
         times = [gm.get("/?view=groups") for _ in range(20)]
         ms = [t * 1000 for t in times]
         print(f"GM group inbox with {args.inbox}+ open tasks: p50 {statistics.median(ms):6.2f} ms  "
