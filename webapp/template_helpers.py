@@ -103,6 +103,20 @@ def inbox_counts_for_request() -> dict[str, int]:
     return g.inbox_counts
 
 
+def notice_text(notice: Any) -> str:
+    """A notice in the reader's language when it was sent with a template."""
+    if notice.template:
+        from workflows.errors import Msg
+
+        from .i18n import tr
+
+        try:
+            return tr(Msg(notice.template, **(notice.params or {})))
+        except (KeyError, ValueError, TypeError):
+            return notice.text
+    return notice.text
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["mask"] = mask
     app.jinja_env.filters["role_name"] = role_name
@@ -112,6 +126,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["unit_kind"] = unit_kind
     app.jinja_env.filters["outcome_label"] = outcome_label
+    app.jinja_env.filters["notice_text"] = notice_text
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from . import ownership
 from .clock import now
 from .context import CaseContext
 from .db import db
+from .errors import Msg
 from .models import HumanTask, Notice, User, UserRole, Violation
 from .org import relation
 
@@ -23,6 +24,14 @@ HELPER_NAMES = frozenset({
     "ownership_conflict", "register_ownership", "record_violation", "notify", "notify_conflict_decision",
     "escalate", "members_of", "tally",
 })
+
+
+def notice(user_id: int, instance_id: int, text: str) -> Notice:
+    """A notice whose template and values are kept, to be shown in the reader's language."""
+    if isinstance(text, Msg):
+        return Notice(user_id=user_id, instance_id=instance_id, text=str(text), template=text.template,
+                      params={k: str(v) for k, v in text.params.items()})
+    return Notice(user_id=user_id, instance_id=instance_id, text=str(text), template=None, params={})
 
 
 def bind(ctx: CaseContext) -> dict[str, Callable[..., Any]]:
@@ -51,13 +60,13 @@ def bind(ctx: CaseContext) -> dict[str, Callable[..., Any]]:
         """Send a notice to 'initiator' or a relation of the initiator."""
         user = ctx.instance.started_by if who == "initiator" else relation(ctx.instance.started_by, who)
         if user is not None:
-            db.session.add(Notice(user_id=user.id, instance_id=ctx.instance.id, text=str(text)[:2000]))
+            db.session.add(notice(user.id, ctx.instance.id, str(text)[:2000]))
             ctx.note("notice_sent", {"to": [None, user.full_name]}, str(text)[:2000])
         return user is not None
 
     def notify_conflict_decision() -> bool:
         for user_id, text in ownership.conflict_notices(ctx.instance, data()):
-            db.session.add(Notice(user_id=user_id, instance_id=ctx.instance.id, text=text))
+            db.session.add(notice(user_id, ctx.instance.id, text))
             ctx.note("notice_sent", {"to_user_id": [None, user_id]}, text)
         return True
 
@@ -70,8 +79,8 @@ def bind(ctx: CaseContext) -> dict[str, Callable[..., Any]]:
             holder = ht.claimed_by or ht.assigned_user
             boss = relation(holder, "superior") if holder is not None else None
             if boss is not None:
-                db.session.add(Notice(user_id=boss.id, instance_id=ctx.instance.id,
-                                      text=f"Escalated: '{ht.name}' of case #{ctx.instance.id} is overdue."))
+                db.session.add(notice(boss.id, ctx.instance.id, Msg(
+                    "Escalated: '%(task)s' of case #%(case)s is overdue.", task=ht.name, case=ctx.instance.id)))
                 ht.escalated_to_id = boss.id
             ctx.note("task_escalated", {"task": [None, ht.name],
                                         "escalated_to": [None, boss.full_name if boss else None]})

@@ -294,6 +294,8 @@ class Notice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # English, as sent
+    template: Mapped[str | None] = mapped_column(Text)  # msgid, for showing it in the reader's language
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[dt.datetime | None]

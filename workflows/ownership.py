@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .db import db
+from .errors import Msg
 from .models import ClientOwnership, ProcessInstance, User
 
 PROCESS_KEY = "client_ownership"
@@ -64,7 +65,7 @@ def register(instance: ProcessInstance, data: dict[str, Any], actor: User | None
     return entry
 
 
-def conflict_notices(instance: ProcessInstance, data: dict[str, Any]) -> list[tuple[int, str]]:
+def conflict_notices(instance: ProcessInstance, data: dict[str, Any]) -> list[tuple[int, Msg]]:
     """Both staff members are told the trading manager's decision and its reason."""
     conflict = data.get("conflict") or {}
     applicant_id = instance.subject_user_id or instance.started_by_id
@@ -72,8 +73,10 @@ def conflict_notices(instance: ProcessInstance, data: dict[str, Any]) -> list[tu
     winner = "applicant" if data.get("owner_decision") == "applicant" else "existing"
     reason = data.get("conflict_reason") or ""
     client = data.get("client_name", "")
-    text_win = f"Client ownership decided: {client} belongs to you. Reason: {reason}"
-    text_lose = f"Client ownership decided: {client} does not belong to you. Reason: {reason}"
+    text_win = Msg("Client ownership decided: %(client)s belongs to you. Reason: %(reason)s",
+                   client=client, reason=reason)
+    text_lose = Msg("Client ownership decided: %(client)s does not belong to you. Reason: %(reason)s",
+                    client=client, reason=reason)
     notices = [(applicant_id, text_win if winner == "applicant" else text_lose)]
     if other_id:
         notices.append((int(other_id), text_lose if winner == "applicant" else text_win))
