@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from workflows import audit
 from workflows.access import is_participant, sees_whole_records
@@ -14,7 +16,7 @@ from workflows.definitions import built_for
 from workflows.models import AuditEvent, ProcessInstance, User
 from workflows.parser import BuiltDefinition
 
-from .template_helpers import bilingual, mask
+from .template_helpers import bilingual, mask, role_name
 
 
 @dataclass
@@ -61,6 +63,39 @@ def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
     return rows
 
 
+SYSTEM_FIELDS = {
+    "path": _l("Steps passed"), "assignee": _l("Assignee"), "groups": _l("Groups"), "rules": _l("Rules fired"),
+    "outcome": _l("Outcome"), "to": _l("To"), "to_user_id": _l("To"), "owner": _l("Owner"),
+    "registry_entry": _l("Registry entry"), "violation": _l("Violation"), "task": _l("Task"),
+    "escalated_to": _l("Escalated to"),
+}
+
+
+def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str]) -> Any:
+    """A recorded value as a person reads it: names instead of ids, yes/no, option labels."""
+    if value is None:
+        return None
+    if key == "path" and isinstance(value, list):
+        return " → ".join(bilingual(names.get(v, v)) for v in value)
+    if key == "groups" and isinstance(value, list):
+        shown = []
+        for g in value:
+            role, _, scope = str(g).partition("@")
+            shown.append(role_name(role) + (f" ({scope})" if scope else ""))
+        return ", ".join(shown)
+    if key == "rules" and isinstance(value, list):
+        return "; ".join(f"{r.get('id')} {r.get('description') or ''}".strip() for r in value if isinstance(r, dict))
+    if key == "outcome" and isinstance(value, str):
+        return bilingual(names.get(value, value))
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dict) and "filename" in value:
+        return value["filename"]
+    if options and isinstance(value, str) and value in options:
+        return bilingual(options[value])
+    return value
+
+
 @dataclass
 class HistoryRow:
     event: AuditEvent
@@ -72,16 +107,19 @@ def history_rows(events: list[AuditEvent], user: User) -> list[HistoryRow]:
         return []
     instance = db.session.get(ProcessInstance, events[0].instance_id)
     assert instance is not None
-    catalog = field_catalog(built_for(instance.definition))
+    built = built_for(instance.definition)
+    catalog = field_catalog(built)
+    names = built.meta.names
     whole = sees_whole_records(user)
     rows = []
     for ev in events:
         changes = []
         for key, pair in (ev.changes or {}).items():
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
-            label, _t, sensitive, _o = catalog.get(key, (key, "", None, {}))
+            label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
-            changes.append((bilingual(label), old, new))
+            old, new = _shown(key, old, options, names), _shown(key, new, options, names)
+            changes.append((bilingual(SYSTEM_FIELDS.get(key, label)), old, new))
         rows.append(HistoryRow(ev, changes))
     return rows

@@ -103,6 +103,19 @@ def inbox_counts_for_request() -> dict[str, int]:
     return g.inbox_counts
 
 
+def task_outcome(task: Any) -> str:
+    """The decision a finished task recorded, as its button read."""
+    if not task.outcome or task.outcome == "completed":
+        return ""
+    from workflows.definitions import built_for
+
+    meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)
+    for ff in meta.form if meta else []:
+        if ff.id == "decision":
+            return bilingual(dict(ff.options).get(task.outcome, task.outcome))
+    return task.outcome
+
+
 def notice_text(notice: Any) -> str:
     """A notice in the reader's language when it was sent with a template."""
     if notice.template:
@@ -127,6 +140,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["unit_kind"] = unit_kind
     app.jinja_env.filters["outcome_label"] = outcome_label
     app.jinja_env.filters["notice_text"] = notice_text
+    app.jinja_env.filters["task_outcome"] = task_outcome
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from .db import db
 from .definitions import built_for, latest
 from .errors import Conflict, Forbidden, Invalid, Msg, NotFound, WorkflowError
 from .expressions import RestrictedScriptEngine
-from .models import Attachment, HumanTask, ProcessInstance, User
+from .models import Attachment, HumanTask, OrgUnit, ProcessInstance, User
 from .parser import BuiltDefinition, TaskMeta
 
 
@@ -373,9 +373,14 @@ def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
         db.session.add(row)
         db.session.flush()
         who = row.assigned_user.full_name if row.assigned_user_id and row.assigned_user else None
-        groups = [c.role_key + (f"@{c.scope_unit_id}" if c.scope_unit_id else "") for c in row.candidates]
+        groups = [c.role_key + (f"@{_unit_name(c.scope_unit_id)}" if c.scope_unit_id else "") for c in row.candidates]
         audit.record(instance, "task_created", None, task_spec=spec_id, task_name=meta.name, human_task_id=row.id,
                      changes={"assignee": [None, who], "groups": [None, groups]}, via=ctx.via)
+
+
+def _unit_name(unit_id: int) -> str:
+    unit = db.session.get(OrgUnit, unit_id)
+    return unit.name if unit is not None else str(unit_id)
 
 
 def _due(meta: TaskMeta, start: dt.datetime) -> dt.datetime | None:

@@ -129,6 +129,7 @@ class ProcessMeta:
     properties: dict[str, str] = field(default_factory=dict)
     end_events: dict[str, str] = field(default_factory=dict)
     start_lane: str | None = None
+    names: dict[str, str] = field(default_factory=dict)  # every named element, for histories
 
 
 def _form_fields(node: etree._Element) -> list[FormField]:
@@ -193,6 +194,8 @@ def extract_meta(root: etree._Element) -> ProcessMeta:
         process_id=proc.get("id") or "", name=proc.get("name") or proc.get("id") or "",
         start_form=start_form, tasks=tasks, lanes=lanes, properties=_properties(proc),
         end_events=end_events, start_lane=start_lane,
+        names={n.get("id"): n.get("name") for n in proc.iter() if isinstance(n.tag, str) and n.get("id")
+               and n.get("name")},
     )
 
 
