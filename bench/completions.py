@@ -56,7 +56,7 @@ def prepare(url: str, cases: int, inbox: int) -> None:
     from workflows import cases as case_api
     from workflows import definitions
     from workflows.db import db
-    from workflows.models import User
+    from workflows.models import HumanTask, User
     from workflows.seed import seed_demo
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
@@ -69,11 +69,18 @@ def prepare(url: str, cases: int, inbox: int) -> None:
         staff = db.session.scalars(db.select(User).where(User.username == "staff01")).one()
         for _ in range(cases + 1):
             case_api.start_case("test_rework", staff, {})
+        engine_staff = db.session.scalars(db.select(User).where(User.username == "staff02")).one()
+        for _ in range(cases):  # the engine-alone sample: same diagram, same step, never touched over HTTP
+            case_api.start_case("test_rework", engine_staff, {})
         others = db.session.scalars(db.select(User).where(User.username.like("staff%"))).all()
+        others = [u for u in others if u.username not in ("staff01", "staff02")]
         for i in range(inbox):
-            case_api.start_case("test_rework", others[i % len(others)], {})
-            # submitted: the review lands in the GM's group inbox
-        print(f"prepared {cases + 1 + inbox} cases")
+            person = others[i % len(others)]
+            instance = case_api.start_case("test_rework", person, {})
+            submit = db.session.scalars(db.select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                  HumanTask.state == "open")).one()
+            case_api.complete_task(submit.id, person, {"amount": "1"})  # the review lands in the GM's group inbox
+        print(f"prepared {2 * cases + 1 + inbox} cases")
 
 
 def engine_alone(url: str, n: int) -> list[float]:
@@ -83,13 +90,16 @@ def engine_alone(url: str, n: int) -> list[float]:
     from workflows.cases import CaseEngine
     from workflows.context import CaseContext
     from workflows.db import db
-    from workflows.models import HumanTask, ProcessInstance
+    from workflows.models import HumanTask, ProcessInstance, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     timings = []
     with app.app_context():
-        rows = db.session.scalars(db.select(HumanTask).where(HumanTask.state == "open",
-                                                            HumanTask.spec_id == "Task_Submit").limit(n)).all()
+        rows = db.session.scalars(
+            db.select(HumanTask).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(User, User.id == ProcessInstance.started_by_id)
+            .where(HumanTask.state == "open", HumanTask.spec_id == "Task_Submit", User.username == "staff02")
+            .limit(n)).all()
         samples = [(db.session.get(ProcessInstance, r.instance_id), r.spiff_task_id) for r in rows]
         for instance, spiff_id in samples:
             built = definitions.built_for(instance.definition)

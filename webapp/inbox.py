@@ -38,10 +38,11 @@ def index():  # type: ignore[no-untyped-def]
     f = InboxFilter(view=view, process_key=request.args.get("process") or None,
                     overdue=request.args.get("overdue") == "1", text=(request.args.get("q") or "")[:50] or None,
                     page=page)
-    rows, total = tasks(current_user, f)
+    counts = inbox_counts_for_request()
+    rows, total = tasks(current_user, f, known_total=counts.get(view))
     processes = definitions.latest_all()
-    return render_template("inbox.html", rows=rows, total=total, f=f, counts=inbox_counts_for_request(),
-                           processes=processes, views=VIEWS)
+    return render_template("inbox.html", rows=rows, total=total, f=f, counts=counts, processes=processes,
+                           views=VIEWS)
 
 
 def _uploads() -> dict[str, Upload]:

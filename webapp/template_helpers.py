@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +15,7 @@ from workflows.clock import now
 from workflows.roles import ROLES
 
 ROLE_NAMES = {key: (zh, en) for key, zh, en in ROLES}
+BRANCH_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
 
 EVENT_LABELS = {
     "case_started": _l("Case started"), "task_created": _l("Task created"), "task_completed": _l("Task completed"),
@@ -87,9 +88,10 @@ def bilingual(label: str | None) -> str:
 
 
 def when(value: dt.datetime | None) -> str:
+    """UTC from the database shown in the branch's time zone; the same form in both languages."""
     if value is None:
         return ""
-    return format_datetime(value.replace(tzinfo=dt.UTC), "yyyy-MM-dd HH:mm")
+    return value.replace(tzinfo=dt.UTC).astimezone(BRANCH_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def inbox_counts_for_request() -> dict[str, int]:

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -126,9 +127,18 @@ def lock_for_write(instance: ProcessInstance) -> None:
     set_committed_value(instance, "version", seen + 1)
 
 
+# One query for the task, its groups, its exclusions, its case and the case's version row.
+_TASK_WITH_CASE = (
+    joinedload(HumanTask.instance).undefer(ProcessInstance.state),
+    joinedload(HumanTask.instance).joinedload(ProcessInstance.definition),
+    joinedload(HumanTask.candidates),
+    joinedload(HumanTask.exclusions),
+)
+
+
 def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | None = None) -> HumanTask:
     """A task the user may see (or act on); others' tasks look like missing ones are refused."""
-    task = db.session.get(HumanTask, task_id)
+    task = db.session.get(HumanTask, task_id, options=_TASK_WITH_CASE)
     if task is None:
         audit.security("refused", user=user, ip=ip, detail=f"unknown task {task_id}")
         db.session.commit()
@@ -329,7 +339,6 @@ def _advance(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
     instance.state = engine.serialize(wf)
     instance.next_timer_at = engine.next_timer_at(wf)
     instance.updated_at = now()
-    db.session.flush()
 
 
 def _outcome(wf: Any) -> str | None:
@@ -342,10 +351,11 @@ def _outcome(wf: Any) -> str | None:
 def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
     instance = ctx.instance
     ready = {str(t.id): t for t in engine.ready_user_tasks(wf)}
-    open_rows = db.session.execute(
-        select(HumanTask.id, HumanTask.spiff_task_id, HumanTask.spec_id, HumanTask.name)
-        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    ).all()
+    with db.session.no_autoflush:  # one flush for the whole request, at commit or below
+        open_rows = db.session.execute(
+            select(HumanTask.id, HumanTask.spiff_task_id, HumanTask.spec_id, HumanTask.name)
+            .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        ).all()
     open_ids = set()
     for row in open_rows:
         if row.spiff_task_id in ready:
@@ -358,6 +368,7 @@ def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
                            .values(state="cancelled", completed_at=now()))
         audit.record(instance, "task_cancelled", None, task_spec=row.spec_id, task_name=row.name,
                      human_task_id=row.id, via=ctx.via)
+    created: list[HumanTask] = []
     for spiff_id, spiff_task in ready.items():
         if spiff_id in open_ids:
             continue
@@ -365,17 +376,21 @@ def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
         meta = built.meta.tasks.get(spec_id)
         if meta is None:
             raise Invalid(Msg("user task %(task)s has no definition", task=spec_id))
-        created = now()
+        at = now()
         row = HumanTask(instance_id=instance.id, spiff_task_id=spiff_id, spec_id=spec_id, name=meta.name,
-                        lane=meta.lane, state="open", created_at=created, due_at=_due(meta, created))
+                        lane=meta.lane, state="open", created_at=at, due_at=_due(meta, at))
         row.instance = instance
         assignment.resolve(row, meta, instance, spiff_task.data)
         db.session.add(row)
-        db.session.flush()
-        who = row.assigned_user.full_name if row.assigned_user_id and row.assigned_user else None
+        created.append(row)
+    if not created:
+        return
+    db.session.flush()  # the new rows' ids, for their audit events
+    for row in created:
+        who = db.session.get(User, row.assigned_user_id).full_name if row.assigned_user_id else None
         groups = [c.role_key + (f"@{_unit_name(c.scope_unit_id)}" if c.scope_unit_id else "") for c in row.candidates]
-        audit.record(instance, "task_created", None, task_spec=spec_id, task_name=meta.name, human_task_id=row.id,
-                     changes={"assignee": [None, who], "groups": [None, groups]}, via=ctx.via)
+        audit.record(instance, "task_created", None, task_spec=row.spec_id, task_name=row.name,
+                     human_task_id=row.id, changes={"assignee": [None, who], "groups": [None, groups]}, via=ctx.via)
 
 
 def _unit_name(unit_id: int) -> str:

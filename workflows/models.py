@@ -118,7 +118,7 @@ class ProcessInstance(db.Model):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     outcome: Mapped[str | None] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, deferred=True)  # loaded only to run or show the engine
     version: Mapped[int] = mapped_column(default=1)
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_hash: Mapped[str | None] = mapped_column(String(64))
@@ -141,7 +141,10 @@ class HumanTask(db.Model):
     """The inbox projection of one user task; the inbox never deserializes workflows."""
 
     __tablename__ = "human_task"
-    __table_args__ = (Index("ix_human_task_state_assignee", "state", "assigned_user_id"),)
+    __table_args__ = (
+        Index("ix_human_task_state_assignee", "state", "assigned_user_id"),
+        Index("ix_human_task_state_claimed", "state", "claimed_by_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     spiff_task_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -185,7 +188,7 @@ class TaskCandidate(db.Model):
     """A group that may claim a task: a role, optionally limited to one org unit."""
 
     __tablename__ = "task_candidate"
-    __table_args__ = (Index("ix_task_candidate_role_scope", "role_key", "scope_unit_id"),)
+    __table_args__ = (Index("ix_task_candidate_role_scope", "role_key", "scope_unit_id", "task_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), index=True)
     role_key: Mapped[str] = mapped_column(String(40))
