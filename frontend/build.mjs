@@ -11,8 +11,9 @@
 //   modeler.js  IIFE, global BranchModeler (Modeler + properties panel + Camunda moddle)
 //   modeler.css diagram-js, bpmn-js, bpmn-font, properties panel (complete on its own)
 //   fonts/      bpmn-font files referenced by both stylesheets
+//   swagger/    Swagger UI (swagger-ui-dist) for the API documentation page
 import * as esbuild from 'esbuild';
-import { rm, mkdir, readFile } from 'node:fs/promises';
+import { rm, mkdir, readFile, copyFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +87,11 @@ if (watch) {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const results = await Promise.all(builds.map((options) => esbuild.build(options)));
+  // Swagger UI for /api/v1/docs, copied as distributed (already minified).
+  await mkdir(path.join(outdir, 'swagger'), { recursive: true });
+  for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
+    await copyFile(path.join(root, 'node_modules', 'swagger-ui-dist', file), path.join(outdir, 'swagger', file));
+  }
   console.log(`built ${path.relative(root, outdir)}/:`);
   await report(results);
 }

@@ -33,18 +33,19 @@ from pathlib import Path
 
 out = Path(sys.argv[1])
 # Exceptions whose message the web layer shows through _(exc.message).
-EXCEPTIONS = {"Msg", "WorkflowError", "Invalid", "Forbidden", "Conflict", "NotFound"}
+EXCEPTIONS = {"Msg", "Unauthorized", "WorkflowError", "Invalid", "Forbidden", "Conflict", "NotFound"}
 # Functions whose returned strings are shown through _(): refusal reasons,
 # login failures, upload problems.
 RETURNS = {
     "workflows/assignment.py": {"refusal"},
     "workflows/accounts.py": {"authenticate"},
+    "workflows/tokens.py": {"authenticate"},
     "workflows/forms.py": {"_check_upload"},
 }
 # Files whose `raise ValueError("...")` becomes a per-field message.
 VALUE_ERRORS = {"workflows/forms.py"}
 
-sources = sorted(Path("workflows").glob("*.py")) + sorted(Path("webapp").glob("*.py"))
+sources = sorted(Path("workflows").glob("*.py")) + sorted(Path("webapp").rglob("*.py"))
 found: dict[str, list[str]] = {}
 seen: set[str] = set()
 skipped: list[str] = []
@@ -60,6 +61,8 @@ def strings(node, where):
     elif isinstance(node, ast.BoolOp):
         for value in node.values:
             yield from strings(value, where)
+    elif isinstance(node, ast.DictComp):
+        yield from strings(node.value, where)
     elif isinstance(node, ast.Tuple):
         for elt in node.elts:
             yield from strings(elt, where)
@@ -81,6 +84,10 @@ for path in sources:
             if name in EXCEPTIONS or (name == "ValueError" and rel in VALUE_ERRORS):
                 if node.args:
                     messages.append(node.args[0])
+                if len(node.args) > 1 and isinstance(node.args[1], ast.Dict):
+                    messages.extend(node.args[1].values)  # per-field messages
+                elif len(node.args) > 1 and isinstance(node.args[1], ast.DictComp):
+                    messages.append(node.args[1])
                 messages.extend(k.value for k in node.keywords if k.arg == "message")
         elif isinstance(node, ast.Assign) and rel.startswith("workflows/"):
             # errors["field"] = "per-field message"

@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from workflows.db import db
 
@@ -22,6 +24,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 babel = Babel()
+limiter = Limiter(key_func=lambda: "", storage_uri="memory://", default_limits=[])
 
 
 def select_locale() -> str:
@@ -48,8 +51,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cur.close()
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """<int:…> in URLs: only ids a database column can hold; anything larger is a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "var"))
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
@@ -78,10 +90,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             return None
         return user if user is not None and user.active else None
 
-    from . import admin, audit_views, auth, cases, errors, inbox, registry, template_helpers
+    from . import admin, api, audit_views, auth, cases, errors, inbox, profile, registry, template_helpers
+    from .api.auth import rate_key
+    from .api.routes import rate_limit
 
-    for module in (auth, inbox, cases, audit_views, admin, registry):
+    for module in (auth, inbox, cases, audit_views, admin, registry, profile):
         app.register_blueprint(module.bp)
+    limiter.init_app(app)
+    if not getattr(api.bp, "_rate_limited", False):
+        limiter.limit(rate_limit, key_func=rate_key)(api.bp)
+        api.bp._rate_limited = True  # type: ignore[attr-defined]
+    csrf.exempt(api.bp)  # bearer tokens only, no cookies: nothing a forged request could ride on
+    app.register_blueprint(api.bp)
     errors.register(app)
     template_helpers.register(app)
 

@@ -89,6 +89,52 @@ def register(app: Flask) -> None:
             click.echo(f"case {p.instance_id}: {p.message}")
         raise SystemExit(1)
 
+    @app.cli.group("tokens")
+    def tokens_group() -> None:
+        """Personal API tokens."""
+
+    def _user(username: str) -> User:
+        found = db.session.scalars(select(User).where(User.username == username)).first()
+        if found is None:
+            raise click.ClickException("no such user")
+        return found
+
+    @tokens_group.command("issue")
+    @click.argument("username")
+    @click.option("--name", default="cli", show_default=True)
+    @click.option("--days", type=int, default=None, help="Expire after this many days (default: never).")
+    def issue_token(username: str, name: str, days: int | None) -> None:
+        """Issue a token and print it (it is shown only this once)."""
+        from workflows import tokens
+        from workflows.errors import Invalid
+
+        try:
+            clear, token = tokens.issue(_user(username), name, days)
+        except Invalid as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"token {token.id} for {username}: {clear}")
+
+    @tokens_group.command("list")
+    @click.argument("username")
+    def list_tokens(username: str) -> None:
+        from workflows import tokens
+
+        for t in tokens.for_user(_user(username)):
+            state = "revoked" if t.revoked_at else ("expires " + t.expires_at.isoformat() if t.expires_at else "active")
+            click.echo(f"{t.id:>5} {t.prefix}…  {t.name:<20} {state}")
+
+    @tokens_group.command("revoke")
+    @click.argument("token_id", type=int)
+    def revoke_token(token_id: int) -> None:
+        from workflows import tokens
+        from workflows.errors import NotFound
+
+        try:
+            tokens.revoke(token_id)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"token {token_id} revoked")
+
     @app.cli.group("users")
     def users() -> None:
         """User accounts."""

@@ -26,6 +26,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_FREE_FAILURES = 3
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
 
 
 def engine_options(uri: str) -> dict:

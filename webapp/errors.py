@@ -57,7 +57,11 @@ def register(app: Flask) -> None:
             429: _("Too many requests; please slow down."),
         }
         code = exc.code or 500
-        return respond(code, (exc.name or "error").lower().replace(" ", "_"), messages.get(code, exc.description or ""))
+        body, status = respond(code, (exc.name or "error").lower().replace(" ", "_"),
+                               messages.get(code, exc.description or ""))
+        # Keep the protocol headers the exception carries (Allow on 405, Retry-After on 429).
+        extra = [(k, v) for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")]
+        return body, status, extra
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

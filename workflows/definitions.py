@@ -96,3 +96,8 @@ def built_for(definition: ProcessDefinition) -> BuiltDefinition:
     if cached is not None:
         return cached
     return engine.load_definition(definition.id, definition.sha256, definition.bpmn_xml, definition.dmn_xml or {})
+
+
+def versions(key: str) -> list[ProcessDefinition]:
+    return list(db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version)))

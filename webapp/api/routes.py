@@ -1,0 +1,236 @@
+"""API views: parse JSON, call one function of `workflows`, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from sqlalchemy import select
+
+from workflows import cases, definitions, inbox
+from workflows.access import may_view_case
+from workflows.db import db
+from workflows.errors import Forbidden, Invalid, NotFound
+from workflows.models import AuditEvent, HumanTask, ProcessInstance
+
+from ..presenter import case_fields, history_rows
+from ..template_helpers import bilingual
+from .auth import api_user, token_required
+from .openapi import spec
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+VIA = "api"
+MAX_PER_PAGE = 200
+
+
+QUERY_PARAMS = {"api.task_list": {"view", "process", "q", "overdue", "page", "per_page"}}
+
+
+@bp.before_request
+def _known_query_parameters_only() -> None:
+    """A misspelt filter should fail loudly, not be ignored."""
+    allowed = QUERY_PARAMS.get(request.endpoint or "", set())
+    unknown = sorted(set(request.args) - allowed)
+    if unknown and request.endpoint not in ("api.openapi", "api.docs"):
+        raise Invalid("please correct the highlighted fields", {name or "(empty)": "unknown parameter"
+                                                                 for name in unknown})
+
+
+def _body() -> dict[str, Any]:
+    """The request's JSON object and its ``data`` member, or a 422 naming what is wrong."""
+    payload = request.get_json(silent=True)
+    if payload is None and request.get_data():
+        raise Invalid("the body must be JSON", {"body": "not valid JSON"})
+    payload = payload if payload is not None else {}
+    if not isinstance(payload, dict):
+        raise Invalid("the body must be a JSON object", {"body": "must be an object"})
+    data = payload.get("data", {})
+    if not isinstance(data, dict):
+        raise Invalid("please correct the highlighted fields", {"data": "must be an object"})
+    return data
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid("please correct the highlighted fields", {name: "must be a whole number"}) from None
+    if not low <= value <= high:
+        raise Invalid("please correct the highlighted fields", {name: "out of range"})
+    return value
+
+
+def _field(ff: Any) -> dict[str, Any]:
+    return {"id": ff.id, "label": bilingual(ff.label), "type": ff.type, "required": ff.required,
+            "options": [{"id": k, "label": bilingual(v)} for k, v in ff.options]}
+
+
+def _task_json(task: HumanTask | inbox.InboxRow, spec_id: str, instance_id: int) -> dict[str, Any]:
+    instance = db.session.get(ProcessInstance, instance_id)
+    meta = definitions.built_for(instance.definition).meta.tasks.get(spec_id)
+    return {
+        "id": task.id, "name": bilingual(task.name), "task_key": spec_id, "state": task.state,
+        "instance_id": instance_id, "case_title": instance.title, "process_key": instance.process_key,
+        "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
+        "overdue": bool(task.due_at and task.state == "open" and task.due_at < _now()),
+        "bulk": bool(task.bulk), "form": [_field(ff) for ff in (meta.form if meta else [])],
+    }
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from workflows.clock import now
+
+    return now()
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _instance_json(instance: ProcessInstance) -> dict[str, Any]:
+    user = api_user()
+    data = cases.instance_data(instance)
+    open_tasks = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                            HumanTask.state == "open").order_by(HumanTask.id))
+    return {
+        "id": instance.id, "process_key": instance.process_key, "version": instance.definition.version,
+        "title": instance.title, "status": instance.status, "outcome": instance.outcome,
+        "started_by": instance.started_by.username, "started_at": _iso(instance.started_at),
+        "ended_at": _iso(instance.ended_at),
+        "data": {row.id: _plain(row.value) for row in case_fields(instance, data, user)},
+        "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in open_tasks],
+    }
+
+
+def _case_for(instance_id: int) -> ProcessInstance:
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound("no such case")
+    if not may_view_case(api_user(), instance):
+        from workflows import audit
+
+        audit.security("refused", user=api_user(), ip=request.remote_addr, detail=f"api: case {instance_id}")
+        db.session.commit()
+        raise Forbidden("you have no part in this case")
+    return instance
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(spec(request.host_url.rstrip("/")))
+
+
+@bp.get("/docs")
+def docs():  # type: ignore[no-untyped-def]
+    return render_template("api_docs.html")
+
+
+@bp.get("/processes")
+@token_required
+def processes():  # type: ignore[no-untyped-def]
+    out = []
+    for d in definitions.latest_all():
+        built = definitions.built_for(d)
+        versions = [{"version": v.version, "deployed_at": _iso(v.deployed_at)}
+                    for v in definitions.versions(d.key)]
+        out.append({"key": d.key, "name": bilingual(d.name), "latest_version": d.version, "versions": versions,
+                    "can_start": cases.may_start(api_user(), built),
+                    "start_form": [_field(ff) for ff in built.meta.start_form]})
+    return jsonify({"items": out})
+
+
+@bp.post("/processes/<key>/instances")
+@token_required
+def start(key: str):  # type: ignore[no-untyped-def]
+    data = _body()
+    instance = cases.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr)
+    return jsonify(_instance_json(instance)), 201
+
+
+@bp.get("/tasks")
+@token_required
+def task_list():  # type: ignore[no-untyped-def]
+    view = request.args.get("view", "mine")
+    if view not in ("mine", "groups", "escalated", "done"):
+        raise Invalid("please correct the highlighted fields", {"view": "not one of the allowed options"})
+    overdue = request.args.get("overdue", "false").lower()
+    if overdue not in ("true", "false", "1", "0"):
+        raise Invalid("please correct the highlighted fields", {"overdue": "must be yes or no"})
+    f = inbox.InboxFilter(view=view, process_key=(request.args.get("process") or None),
+                          overdue=overdue in ("true", "1"), text=(request.args.get("q") or "")[:50] or None,
+                          page=_int_arg("page", 1, 1, 100_000), per_page=_int_arg("per_page", 50, 1, MAX_PER_PAGE))
+    rows, total = inbox.tasks(api_user(), f)
+    return jsonify({"items": [_task_json(r, r.spec_id, r.instance_id) for r in rows], "total": total,
+                    "page": f.page, "per_page": f.per_page})
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def task_detail(task_id: int):  # type: ignore[no-untyped-def]
+    task = cases.get_task(task_id, api_user(), ip=request.remote_addr)
+    return jsonify(_task_json(task, task.spec_id, task.instance_id))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id: int):  # type: ignore[no-untyped-def]
+    task = cases.claim(task_id, api_user(), via=VIA, ip=request.remote_addr)
+    return jsonify(_task_json(task, task.spec_id, task.instance_id))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@token_required
+def release(task_id: int):  # type: ignore[no-untyped-def]
+    task = cases.release(task_id, api_user(), via=VIA, ip=request.remote_addr)
+    return jsonify(_task_json(task, task.spec_id, task.instance_id))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete(task_id: int):  # type: ignore[no-untyped-def]
+    data = _body()
+    done = cases.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr)
+    instance = db.session.get(ProcessInstance, done.instance_id)
+    return jsonify({"task_id": done.task_id, "status": "completed", "instance": _instance_json(instance)})
+
+
+@bp.get("/instances/<int:instance_id>")
+@token_required
+def instance_detail(instance_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(_instance_json(_case_for(instance_id)))
+
+
+@bp.get("/instances/<int:instance_id>/history")
+@token_required
+def history(instance_id: int):  # type: ignore[no-untyped-def]
+    instance = _case_for(instance_id)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                .order_by(AuditEvent.seq)).all()
+    items = []
+    for row in history_rows(events, api_user()):
+        ev = row.event
+        items.append({"seq": ev.seq, "at": _iso(ev.at), "actor": ev.actor_name, "type": ev.type, "via": ev.via,
+                      "task_key": ev.task_spec, "task_name": bilingual(ev.task_name) if ev.task_name else None,
+                      "changes": [{"field": str(label), "old": _plain(old), "new": _plain(new)}
+                                  for label, old, new in row.changes],
+                      "comment": ev.comment, "hash": ev.hash})
+    return jsonify({"instance_id": instance.id, "items": items})
+
+
+def rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "600 per minute")
+
