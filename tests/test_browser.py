@@ -403,3 +403,49 @@ def test_conflicting_registration_decided_by_trading_manager(chromium: Chromium,
                                                               ClientOwnership.status == "active")).all()
     assert [o.staff_id for o in owners] == [user("staff04").id]
     assert _instance(instance_id).outcome == "End_OwnedByOther"
+
+
+# --- languages -----------------------------------------------------------------------------------
+
+
+def test_language_switch_shows_inbox_and_task_form_in_both(chromium: Chromium, live_server: str) -> None:
+    """A Chinese browser gets Chinese; the switch gives English and is remembered across logins."""
+    instance = cases.start_case("client_ownership", user("staff19"), registration(unique_id_number()))
+    task_id = open_task(instance, "Task_ConfirmReservation").id
+    db.session.commit()
+    reset = user("support1b")
+    reset.locale = None
+    db.session.commit()
+    context = chromium.get().new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    actor = Actor(page, "support1b")
+    expect = Actor.expect
+    try:
+        actor.login()
+        page.goto("/?view=groups")
+        expect(page.locator("h1")).to_have_text("待办")
+        expect(page.locator("#tab-groups")).to_contain_text("组内待领任务")
+        page.goto(f"/tasks/{task_id}")
+        expect(page.locator("#task-title")).to_have_text("确认预约")
+        expect(page.locator("#claim")).to_have_text("领取")
+        with page.expect_navigation():
+            page.click("#switch-language")
+        expect(page.locator("#task-title")).to_have_text("Confirm reservation")
+        expect(page.locator("#claim")).to_have_text("Claim")
+        page.goto("/?view=groups")
+        expect(page.locator("h1")).to_have_text("Inbox")
+        expect(page.locator("#tab-groups")).to_contain_text("My groups' tasks")
+        actor.logout()
+        actor.login()  # the choice is remembered for the user, not just the browser session
+        page.goto(f"/tasks/{task_id}")
+        expect(page.locator("#task-title")).to_have_text("Confirm reservation")
+        with page.expect_navigation():
+            page.click("#switch-language")
+        expect(page.locator("#task-title")).to_have_text("确认预约")
+        with page.expect_navigation():
+            page.click("#claim")
+        expect(page.locator("label[for=f-comment]")).to_have_text("意见")
+        expect(page.locator("#action-approve")).to_have_text("确认")
+    finally:
+        context.close()

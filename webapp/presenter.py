@@ -16,7 +16,7 @@ from workflows.definitions import built_for
 from workflows.models import AuditEvent, ProcessInstance, User
 from workflows.parser import BuiltDefinition
 
-from .template_helpers import bilingual, mask, role_name
+from .template_helpers import amount, bilingual, day, mask, role_name
 
 
 @dataclass
@@ -42,7 +42,7 @@ def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
 
 
 def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
-                reveal: set[str] | None = None) -> list[FieldRow]:
+                reveal: set[str] | None = None, for_people: bool = True) -> list[FieldRow]:
     """The case's data for display: masked unless the task needs it or the user audits."""
     catalog = field_catalog(built_for(instance.definition))
     whole = sees_whole_records(user)
@@ -55,8 +55,14 @@ def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
         if key not in data:
             continue
         value = data[key]
-        if ftype == "enum" and value in options:
+        if not for_people:
+            pass  # machines get the stored values (masked all the same)
+        elif ftype == "enum" and value in options:
             value = bilingual(options[value])
+        elif ftype == "decimal" and value is not None:
+            value = amount(value)
+        elif ftype == "date" and value:
+            value = day(value)
         if sensitive and not whole and key not in (reveal or set()):
             value = mask(value, sensitive)
         rows.append(FieldRow(key, bilingual(label), value, ftype, sensitive))

@@ -87,11 +87,44 @@ def bilingual(label: str | None) -> str:
     return label
 
 
+# strftime patterns per language: as Babel writes them, without its per-call cost
+# (an inbox page formats a hundred dates). Month names come from the C locale: English.
+DATETIME_FORMAT = {"zh": "%Y年%m月%d日 %H:%M", "en": "%d %b %Y %H:%M"}
+DATE_FORMAT = {"zh": "%Y年%m月%d日", "en": "%d %b %Y"}
+
+
+def _lang() -> str:
+    return "zh" if str(get_locale()).startswith("zh") else "en"
+
+
 def when(value: dt.datetime | None) -> str:
-    """UTC from the database shown in the branch's time zone; the same form in both languages."""
+    """UTC from the database shown in the branch's time zone, written for the user's language."""
     if value is None:
         return ""
-    return value.replace(tzinfo=dt.UTC).astimezone(BRANCH_TZ).strftime("%Y-%m-%d %H:%M")
+    return value.replace(tzinfo=dt.UTC).astimezone(BRANCH_TZ).strftime(DATETIME_FORMAT[_lang()])
+
+
+def day(value: Any) -> str:
+    """A calendar date (date or ISO text) written for the user's language."""
+    if value in (None, ""):
+        return ""
+    try:
+        parsed = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return parsed.strftime(DATE_FORMAT[_lang()])
+
+
+def amount(value: Any) -> str:
+    """An amount in yuan: ¥1,234,567.00 (CN¥ in English), by the locale's rules."""
+    from decimal import Decimal, InvalidOperation
+
+    from flask_babel import format_currency
+
+    try:
+        return format_currency(Decimal(str(value)), "CNY")
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def inbox_counts_for_request() -> dict[str, int]:
@@ -137,6 +170,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["role_name"] = role_name
     app.jinja_env.filters["bi"] = bilingual
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["unit_kind"] = unit_kind

@@ -111,7 +111,7 @@ def _instance_json(instance: ProcessInstance) -> dict[str, Any]:
         "title": instance.title, "status": instance.status, "outcome": instance.outcome,
         "started_by": instance.started_by.username, "started_at": _iso(instance.started_at),
         "ended_at": _iso(instance.ended_at),
-        "data": {row.id: _plain(row.value) for row in case_fields(instance, data, user)},
+        "data": {row.id: _plain(row.value) for row in case_fields(instance, data, user, for_people=False)},
         "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in open_tasks],
     }
 
