@@ -33,7 +33,7 @@ from pathlib import Path
 
 out = Path(sys.argv[1])
 # Exceptions whose message the web layer shows through _(exc.message).
-EXCEPTIONS = {"Msg", "Unauthorized", "WorkflowError", "Invalid", "Forbidden", "Conflict", "NotFound"}
+EXCEPTIONS = {"Msg", "all_or_nothing", "Unauthorized", "WorkflowError", "Invalid", "Forbidden", "Conflict", "NotFound"}
 # Functions whose returned strings are shown through _(): refusal reasons,
 # login failures, upload problems.
 RETURNS = {

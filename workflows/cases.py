@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -37,6 +39,26 @@ class CaseEngine(RestrictedScriptEngine):
         self.decisions: list[dict[str, Any]] = []
 
 
+@contextmanager
+def all_or_nothing(engine_failure: str) -> Iterator[None]:
+    """One transaction: on any failure roll back and discard the in-memory workflow.
+
+    A lost version race becomes 409; an error raised inside the engine becomes a
+    422 with ``engine_failure`` as its message (``%(reason)s`` is the engine's).
+    """
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("someone else acted on this case first; nothing was saved") from None
+    except SpiffWorkflowException as exc:
+        db.session.rollback()
+        raise Invalid(Msg(engine_failure, reason=str(exc).splitlines()[0])) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
 # --- starting ---------------------------------------------------------------
 
 
@@ -66,7 +88,7 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
     )
     instance.started_by = user
     db.session.add(instance)
-    try:
+    with all_or_nothing("the process could not run: %(reason)s"):
         db.session.flush()
         ctx = CaseContext(instance, user, via)
         stored = _store_uploads(instance, None, files, user)
@@ -76,15 +98,6 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
                      task_name=built.name)
         _advance(ctx, wf, built)
         db.session.commit()
-    except WorkflowError:
-        db.session.rollback()
-        raise
-    except SpiffWorkflowException as exc:
-        db.session.rollback()
-        raise Invalid(Msg("the process could not run: %(reason)s", reason=str(exc).splitlines()[0])) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return instance
 
 
@@ -245,7 +258,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     # The state we deserialized is still the latest, or 409. A task finished by a
     # concurrent request shows up as a non-READY task in the newer state instead.
     lock_for_write(instance)
-    try:
+    with all_or_nothing("the process could not continue: %(reason)s"):
         clean.update(_store_uploads(instance, task, files, user))
         before = dict(spiff_task.data)
         spiff_task.data = {**spiff_task.data, **clean}
@@ -262,18 +275,6 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
         _advance(ctx, wf, built)
         result = Completion(task.id, task.name, instance.id, instance.status)
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict("someone else acted on this case first; nothing was saved") from None
-    except WorkflowError:
-        db.session.rollback()
-        raise
-    except SpiffWorkflowException as exc:
-        db.session.rollback()
-        raise Invalid(Msg("the process could not continue: %(reason)s", reason=str(exc).splitlines()[0])) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return result
 
 
