@@ -151,3 +151,27 @@ def test_production_settings_come_from_environment(monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv("DATABASE_URL")
         importlib.reload(config)
     assert create_app is not None
+
+
+@pytest.mark.parametrize("payload", [
+    '<bpmn:documentation><html:script xmlns:html="http://www.w3.org/1999/xhtml">alert(1)</html:script>'
+    '</bpmn:documentation>',
+    '<bpmn:documentation><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/></bpmn:documentation>',
+    '<bpmn:extensionElements><script>alert(1)</script></bpmn:extensionElements>',
+])
+def test_scripts_in_diagrams_are_refused(payload: str) -> None:
+    xml = REWORK.replace('<bpmn:userTask id="Task_Review" name="Review" camunda:candidateGroups="gm">',
+                         '<bpmn:userTask id="Task_Review" name="Review" camunda:candidateGroups="gm">' + payload)
+    assert "not allowed" in _refused(xml)
+
+
+def test_event_handler_attribute_is_refused() -> None:
+    assert "onclick" in _refused(REWORK.replace('name="Review"', 'name="Review" onclick="alert(1)"'))
+
+
+def test_diagram_source_is_served_inert(web) -> None:  # type: ignore[no-untyped-def]
+    instance = cases.start_case("client_ownership", user("staff17"), registration(unique_id_number()))
+    web.login("staff17")
+    resp = web.client.get(f"/cases/{instance.id}/diagram.bpmn")
+    assert resp.status_code == 200 and resp.mimetype == "text/plain"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in resp.headers["Content-Security-Policy"]

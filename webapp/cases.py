@@ -116,7 +116,11 @@ def diagram_path(instance: ProcessInstance) -> tuple[list[str], list[str]]:
 @login_required
 def diagram(instance_id: int):  # type: ignore[no-untyped-def]
     instance = load_case(instance_id)
-    return Response(instance.definition.bpmn_xml, mimetype="application/xml")
+    # Served as inert text for the viewer's fetch(); never rendered by the browser as a document.
+    return Response(instance.definition.bpmn_xml, mimetype="text/plain",
+                    headers={"X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; sandbox",
+                             "Content-Disposition": f'attachment; filename="{instance.process_key}.bpmn"'})
 
 
 @bp.route("/attachments/<int:attachment_id>")

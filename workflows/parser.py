@@ -284,6 +284,7 @@ def _first_line(exc: Exception) -> str:
 def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], filename: str) -> BuiltDefinition:
     """Everything a diagram must satisfy before it can be deployed."""
     root = parse_xml(bpmn_xml, filename)
+    _check_no_markup(root, filename)
     for node in root.iter():
         if isinstance(node.tag, str) and node.get("id") in RESERVED_IDS:
             raise DefinitionError(f"the id '{node.get('id')}' is reserved by the engine; rename the element",
@@ -296,6 +297,31 @@ def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], file
     _check_gateways(root, filename)
     _check_forms(built.meta, filename)
     return built
+
+
+ACTIVE_NAMESPACES = {"http://www.w3.org/1999/xhtml", "http://www.w3.org/2000/svg",
+                     "http://www.w3.org/1999/xlink", "http://www.w3.org/1998/Math/MathML"}
+
+
+def _check_no_markup(root: etree._Element, filename: str) -> None:
+    """Refuse anything a browser could run if the file were ever displayed: HTML/SVG
+    elements, <script> outside a BPMN script task, on* handlers, javascript: links."""
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            if isinstance(node, etree._ProcessingInstruction):
+                raise DefinitionError("processing instructions are not allowed", element=_label(_owner(node)),
+                                      filename=filename)
+            continue
+        qname = etree.QName(node)
+        is_bpmn_script = qname.namespace == BPMN_NS and qname.localname == "script"
+        if qname.namespace in ACTIVE_NAMESPACES or (qname.localname.lower() == "script" and not is_bpmn_script):
+            raise DefinitionError("HTML, SVG and script elements are not allowed in a diagram",
+                                  element=_label(_owner(node)), filename=filename)
+        for attr, value in node.attrib.items():
+            local = etree.QName(attr).localname.lower()
+            if local.startswith("on") or "javascript:" in value.replace(" ", "").lower():
+                raise DefinitionError(f"attribute '{local}' is not allowed", element=_label(_owner(node)),
+                                      filename=filename)
 
 
 def _check(text: str | None, node: etree._Element, filename: str, script: bool = False) -> None:
