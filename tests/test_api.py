@@ -162,6 +162,8 @@ def test_bad_data_gets_422_naming_the_field(api) -> None:  # type: ignore[no-unt
                              json={"data": [1, 2]})
     assert resp.status_code == 422 and resp.get_json()["fields"] == {"data": "must be an object"}
     assert staff.get("/tasks?view=everything").status_code == 422
+    misspelt = staff.get("/tasks?veiw=groups")
+    assert misspelt.status_code == 422 and misspelt.get_json()["fields"] == {"veiw": "unknown parameter"}
     assert staff.post("/processes/nope/instances", {}).status_code == 404
 
 
