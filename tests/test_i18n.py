@@ -47,3 +47,10 @@ def test_engine_messages_are_translated(web) -> None:  # type: ignore[no-untyped
     page = web.post("/processes/client_ownership/start", data, headers={"Accept-Language": "zh-CN"})
     text = page.get_data(as_text=True)
     assert page.status_code == 422 and "不得小于 0" in text
+
+
+def test_translations_keep_the_placeholders() -> None:
+    with CATALOG.open("rb") as fh:
+        cat = read_po(fh)
+    problems = [f"{message.id!r}: {errors}" for message, errors in cat.check()]
+    assert problems == []

@@ -90,11 +90,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             return None
         return user if user is not None and user.active else None
 
-    from . import admin, api, audit_views, auth, cases, errors, inbox, profile, registry, template_helpers
+    from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, registry, template_helpers
     from .api.auth import rate_key
     from .api.routes import rate_limit
 
-    for module in (auth, inbox, cases, audit_views, admin, registry, profile):
+    for module in (auth, inbox, cases, audit_views, admin, registry, profile, designer):
         app.register_blueprint(module.bp)
     limiter.init_app(app)
     if not getattr(api.bp, "_rate_limited", False):
