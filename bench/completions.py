@@ -178,9 +178,9 @@ def main() -> None:
     try:
         for _ in range(100):
             try:
-                requests.get(base + "/login", timeout=1)
+                requests.get(base + "/login", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         staff = Client(base, "staff01")
         ids = open_task_ids(url, "Task_Submit", "staff01")[: args.cases]
