@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -10,10 +11,10 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import counter_pass, registration
+from tests.helpers_ownership import PDF, registration
 from workflows import clock, tokens
 from workflows.db import db
-from workflows.models import AuditEvent
+from workflows.models import Attachment, AuditEvent
 
 _tokens: dict[str, str] = {}
 
@@ -82,11 +83,12 @@ def test_a_case_from_start_to_its_last_task_through_the_api(api) -> None:  # typ
     assert support.post(f"/tasks/{task['id']}/claim").status_code == 200
     assert support.post(f"/tasks/{task['id']}/release").status_code == 200
     assert support.post(f"/tasks/{task['id']}/complete", {"decision": "approve"}).status_code == 200
-    # the counter step needs a scanned form (a file): done in the web layer's way
-    from workflows.models import ProcessInstance
-
-    counter_pass(db.session.get(ProcessInstance, cid), user("counter1"))
-    steps = [("support1", "Task_Aggregate", {}), ("trading", "Task_TradingReview", {"decision": "approve"}),
+    scan = {"filename": "form.pdf", "content_type": "application/pdf",
+            "content_base64": base64.b64encode(PDF).decode()}
+    steps = [("counter1", "Task_CounterOpening", {"account_no": "880012345679", "signed_by_client": True,
+                                                   "staff_present": True, "decision": "approve",
+                                                   "scanned_form": scan}),
+             ("support1", "Task_Aggregate", {}), ("trading", "Task_TradingReview", {"decision": "approve"}),
              ("finance", "Task_FinanceReview", {"decision": "approve"}),
              ("gm", "Task_GMReview", {"decision": "approve"}),
              ("trading", "Task_Register", {"effective_date": "2026-11-21", "archive_ref": "API-1"})]
@@ -102,7 +104,26 @@ def test_a_case_from_start_to_its_last_task_through_the_api(api) -> None:  # typ
     api_events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == cid,
                                                              AuditEvent.type == "task_completed",
                                                              AuditEvent.via == "api")).all()
-    assert len(api_events) == 6
+    assert len(api_events) == 7
+    attachment = db.session.scalars(select(Attachment).where(Attachment.instance_id == cid)).one()
+    assert attachment.content == PDF and attachment.uploaded_by.username == "counter1"
+
+
+def test_a_file_that_is_not_what_it_claims_is_refused(api) -> None:  # type: ignore[no-untyped-def]
+    cid = api("staff09").post("/processes/client_ownership/instances",
+                              registration(unique_id_number())).get_json()["id"]
+    support2 = api("support2")
+    support2.post(f"/tasks/{support2.open_task(cid, 'Task_ConfirmReservation')['id']}/complete",
+                  {"decision": "approve"})
+    counter = api("counter2")
+    task = counter.open_task(cid, "Task_CounterOpening")
+    data = {"account_no": "880012345670", "signed_by_client": True, "staff_present": True, "decision": "approve"}
+    fake = {"filename": "form.pdf", "content_base64": base64.b64encode(b"MZ\x90 not a pdf").decode()}
+    resp = counter.post(f"/tasks/{task['id']}/complete", {**data, "scanned_form": fake})
+    assert resp.status_code == 422 and "scanned_form" in resp.get_json()["fields"]
+    broken = counter.post(f"/tasks/{task['id']}/complete", {**data, "scanned_form": {"filename": "f.pdf",
+                                                                                     "content_base64": "@@"}})
+    assert broken.status_code == 422 and broken.get_json()["fields"] == {"scanned_form": "not a valid file"}
 
 
 def test_another_users_token_cannot_read_or_act(api) -> None:  # type: ignore[no-untyped-def]

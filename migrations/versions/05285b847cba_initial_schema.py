@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-21 22:20:52.984801
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '05285b847cba'

@@ -5,9 +5,8 @@ Revises: 1ccf8e313b71
 Create Date: 2026-11-21 22:56:28.648521
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0c3c3cd74930'

@@ -6,8 +6,6 @@ Create Date: 2026-11-21 22:42:14.885001
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = '1ccf8e313b71'

@@ -5,9 +5,8 @@ Revises: 05285b847cba
 Create Date: 2026-11-21 22:34:45.774265
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e2c78ca88d5f'

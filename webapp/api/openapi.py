@@ -40,7 +40,12 @@ SCHEMAS: dict[str, Any] = {
         "message": {"type": "string", "description": "for people, in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
     "DataBody": {"type": "object", "properties": {
-        "data": {"type": "object", "description": "form field id → value", "additionalProperties": True}}},
+        "data": {"type": "object", "additionalProperties": True,
+                 "description": "form field id → value; a `file` field takes "
+                                "{\"filename\", \"content_type\", \"content_base64\"}"}}},
+    "FileValue": {"type": "object", "required": ["filename", "content_base64"], "properties": {
+        "filename": {"type": "string"}, "content_type": {"type": "string"},
+        "content_base64": {"type": "string", "format": "byte"}}},
     "Option": {"type": "object", "required": ["id", "label"], "properties": {
         "id": {"type": "string"}, "label": {"type": "string"}}},
     "FormField": {"type": "object", "required": ["id", "label", "type", "required", "options"], "properties": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -11,6 +13,7 @@ from workflows import cases, definitions, inbox
 from workflows.access import may_view_case
 from workflows.db import db
 from workflows.errors import Forbidden, Invalid, NotFound
+from workflows.forms import Upload
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
 from ..presenter import case_fields, history_rows
@@ -49,6 +52,30 @@ def _body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Invalid("please correct the highlighted fields", {"data": "must be an object"})
     return data
+
+
+MAX_UPLOAD_B64 = 8 * 1024 * 1024
+
+
+def _uploads(data: dict[str, Any]) -> dict[str, Upload]:
+    """File fields arrive as {"filename", "content_type", "content_base64"}; the form rules
+    (type, size, content matching the extension) are then checked like any upload."""
+    uploads: dict[str, Upload] = {}
+    for key in list(data):
+        value = data[key]
+        if not (isinstance(value, dict) and "content_base64" in value):
+            continue
+        encoded, filename = value.get("content_base64"), value.get("filename")
+        if not isinstance(encoded, str) or not isinstance(filename, str) or len(encoded) > MAX_UPLOAD_B64:
+            raise Invalid("please correct the highlighted fields", {key: "not a valid file"})
+        try:
+            content = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("please correct the highlighted fields", {key: "not a valid file"}) from None
+        content_type = value.get("content_type") if isinstance(value.get("content_type"), str) else ""
+        uploads[key] = Upload(filename[:200], content_type or "application/octet-stream", content)
+        del data[key]
+    return uploads
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -157,7 +184,8 @@ def processes():  # type: ignore[no-untyped-def]
 @token_required
 def start(key: str):  # type: ignore[no-untyped-def]
     data = _body()
-    instance = cases.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr)
+    uploads = _uploads(data)
+    instance = cases.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
     return jsonify(_instance_json(instance)), 201
 
 
@@ -203,7 +231,8 @@ def release(task_id: int):  # type: ignore[no-untyped-def]
 @token_required
 def complete(task_id: int):  # type: ignore[no-untyped-def]
     data = _body()
-    done = cases.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr)
+    uploads = _uploads(data)
+    done = cases.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
     instance = db.session.get(ProcessInstance, done.instance_id)
     return jsonify({"task_id": done.task_id, "status": "completed", "instance": _instance_json(instance)})
 
