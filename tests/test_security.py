@@ -175,3 +175,19 @@ def test_diagram_source_is_served_inert(web) -> None:  # type: ignore[no-untyped
     resp = web.client.get(f"/cases/{instance.id}/diagram.bpmn")
     assert resp.status_code == 200 and resp.mimetype == "text/plain"
     assert resp.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in resp.headers["Content-Security-Policy"]
+
+
+def test_auditor_export_is_masked_and_logged(web) -> None:  # type: ignore[no-untyped-def]
+    id_no = unique_id_number()
+    instance = cases.start_case("client_ownership", user("staff18"), registration(id_no, "=HYPERLINK(1)"))
+    web.login("auditor")
+    resp = web.client.get("/audit/export.csv?process=client_ownership&person=staff18")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert f"{instance.id}," in text and id_no not in text and id_no[-4:] in text
+    assert "'=HYPERLINK(1)" in text  # not a formula when opened in a spreadsheet
+    assert db.session.scalars(select(SecurityEvent).where(SecurityEvent.kind == "export",
+                                                          SecurityEvent.user_id == user("auditor").id)).first()
+    web.logout()
+    web.login("staff18")
+    assert web.client.get("/audit/export.csv").status_code == 403

@@ -28,7 +28,7 @@ EVENT_LABELS = {
     "csrf_refused": _l("Forged request refused"), "record_viewed": _l("Whole record viewed"),
     "attachment_viewed": _l("Attachment viewed"), "form_not_signed_by_client": _l("Form not signed by the client"),
     "staff_absent_without_notice": _l("Staff absent without notice"), "fake_opening": _l("Fake opening"),
-    "deploy_refused": _l("Deployment refused"),
+    "deploy_refused": _l("Deployment refused"), "export": _l("Export"), "api_token_refused": _l("API token refused"),
 }
 STATUS_LABELS = {
     "running": _l("Running"), "completed": _l("Completed"), "open": _l("Open"), "cancelled": _l("Closed"),
