@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
@@ -108,9 +108,4 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .cli import register as register_cli
 
     register_cli(app)
-
-    @app.before_request
-    def _remember_request_start() -> None:
-        g.locale_choices = Config.LANGUAGES
-
     return app

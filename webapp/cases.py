@@ -11,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 
 from workflows import audit, cases, definitions, engine
-from workflows.access import may_view_case
+from workflows.access import case_for
 from workflows.db import db
 from workflows.errors import Forbidden, Invalid, NotFound
 from workflows.expressions import RestrictedScriptEngine
@@ -70,14 +70,7 @@ def my_cases():  # type: ignore[no-untyped-def]
 
 
 def load_case(instance_id: int) -> ProcessInstance:
-    instance = db.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound("no such case")
-    if not may_view_case(current_user, instance):
-        audit.security("refused", user=current_user, ip=request.remote_addr, detail=f"view case {instance_id}")
-        db.session.commit()
-        raise Forbidden("you have no part in this case")
-    return instance
+    return case_for(current_user, instance_id, request.remote_addr)
 
 
 @bp.route("/cases/<int:instance_id>")

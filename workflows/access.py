@@ -34,3 +34,18 @@ def may_view_case(user: User, instance: ProcessInstance) -> bool:
 def sees_whole_records(user: User) -> bool:
     """Auditors see ID and phone numbers whole (and such views are logged)."""
     return user.has_role("auditor")
+
+
+def case_for(user: User, instance_id: int, ip: str | None = None) -> ProcessInstance:
+    """The case, if ``user`` may see it; refusals are written to the security log."""
+    from . import audit
+    from .errors import Forbidden, NotFound
+
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound("no such case")
+    if not may_view_case(user, instance):
+        audit.security("refused", user=user, ip=ip, detail=f"view case {instance_id}")
+        db.session.commit()
+        raise Forbidden("you have no part in this case")
+    return instance

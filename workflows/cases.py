@@ -418,10 +418,3 @@ def instance_data(instance: ProcessInstance) -> dict[str, Any]:
         return dict(wf.data)
     latest_task = max(tasks, key=lambda t: t.last_state_change)
     return {**wf.data, **latest_task.data}
-
-
-def get_instance(instance_id: int) -> ProcessInstance:
-    instance = db.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound("no such case")
-    return instance

@@ -84,10 +84,6 @@ def cached_definition(definition_id: int, sha256: str) -> BuiltDefinition | None
     return hit.built if hit is not None and hit.sha256 == sha256 else None
 
 
-def clear_cache() -> None:
-    _cache.clear()
-
-
 def new_workflow(built: BuiltDefinition, data: dict[str, Any], engine: RestrictedScriptEngine) -> BpmnWorkflow:
     wf = BpmnWorkflow(built.spec, built.subprocess_specs, script_engine=engine)
     wf.task_tree.data.update(deepcopy(data))

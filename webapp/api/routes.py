@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from workflows import cases, definitions, inbox
-from workflows.access import may_view_case
+from workflows.access import case_for
 from workflows.db import db
-from workflows.errors import Forbidden, Invalid, NotFound
+from workflows.errors import Invalid
 from workflows.forms import Upload
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
@@ -96,12 +97,11 @@ def _field(ff: Any) -> dict[str, Any]:
             "options": [{"id": k, "label": bilingual(v)} for k, v in ff.options]}
 
 
-def _task_json(task: HumanTask | inbox.InboxRow, spec_id: str, instance_id: int) -> dict[str, Any]:
-    instance = db.session.get(ProcessInstance, instance_id)
-    meta = definitions.built_for(instance.definition).meta.tasks.get(spec_id)
+def _task_json(task: HumanTask | inbox.InboxRow, instance: ProcessInstance) -> dict[str, Any]:
+    meta = definitions.built_for(instance.definition).meta.tasks.get(task.spec_id)
     return {
-        "id": task.id, "name": bilingual(task.name), "task_key": spec_id, "state": task.state,
-        "instance_id": instance_id, "case_title": instance.title, "process_key": instance.process_key,
+        "id": task.id, "name": bilingual(task.name), "task_key": task.spec_id, "state": task.state,
+        "instance_id": task.instance_id, "case_title": instance.title, "process_key": instance.process_key,
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
         "overdue": bool(task.due_at and task.state == "open" and task.due_at < _now()),
         "bulk": bool(task.bulk), "form": [_field(ff) for ff in (meta.form if meta else [])],
@@ -144,16 +144,7 @@ def _instance_json(instance: ProcessInstance) -> dict[str, Any]:
 
 
 def _case_for(instance_id: int) -> ProcessInstance:
-    instance = db.session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound("no such case")
-    if not may_view_case(api_user(), instance):
-        from workflows import audit
-
-        audit.security("refused", user=api_user(), ip=request.remote_addr, detail=f"api: case {instance_id}")
-        db.session.commit()
-        raise Forbidden("you have no part in this case")
-    return instance
+    return case_for(api_user(), instance_id, request.remote_addr)
 
 
 @bp.get("/openapi.json")
@@ -202,7 +193,10 @@ def task_list():  # type: ignore[no-untyped-def]
                           overdue=overdue in ("true", "1"), text=(request.args.get("q") or "")[:50] or None,
                           page=_int_arg("page", 1, 1, 100_000), per_page=_int_arg("per_page", 50, 1, MAX_PER_PAGE))
     rows, total = inbox.tasks(api_user(), f)
-    return jsonify({"items": [_task_json(r, r.spec_id, r.instance_id) for r in rows], "total": total,
+    cases_by_id = {c.id: c for c in db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id.in_({r.instance_id for r in rows}))
+        .options(joinedload(ProcessInstance.definition)))}  # one query for the page, not one per task
+    return jsonify({"items": [_task_json(r, cases_by_id[r.instance_id]) for r in rows], "total": total,
                     "page": f.page, "per_page": f.per_page})
 
 
@@ -210,21 +204,21 @@ def task_list():  # type: ignore[no-untyped-def]
 @token_required
 def task_detail(task_id: int):  # type: ignore[no-untyped-def]
     task = cases.get_task(task_id, api_user(), ip=request.remote_addr)
-    return jsonify(_task_json(task, task.spec_id, task.instance_id))
+    return jsonify(_task_json(task, task.instance))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
 @token_required
 def claim(task_id: int):  # type: ignore[no-untyped-def]
     task = cases.claim(task_id, api_user(), via=VIA, ip=request.remote_addr)
-    return jsonify(_task_json(task, task.spec_id, task.instance_id))
+    return jsonify(_task_json(task, task.instance))
 
 
 @bp.post("/tasks/<int:task_id>/release")
 @token_required
 def release(task_id: int):  # type: ignore[no-untyped-def]
     task = cases.release(task_id, api_user(), via=VIA, ip=request.remote_addr)
-    return jsonify(_task_json(task, task.spec_id, task.instance_id))
+    return jsonify(_task_json(task, task.instance))
 
 
 @bp.post("/tasks/<int:task_id>/complete")
