@@ -113,7 +113,7 @@ class Browserless:
         self.client = _ThreadedClient(client)
 
     def csrf(self, path: str = "/") -> str:
-        page = self.client.get(path).get_data(as_text=True)
+        page = self.client.get(path, follow_redirects=True).get_data(as_text=True)
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
             r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
         assert match, f"no CSRF token on {path}"

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflows import audit, people
+from workflows import access, audit, people
 from workflows.db import db
 from workflows.errors import Forbidden, Invalid
 from workflows.models import UNIT_KINDS, User
 from workflows.roles import ROLES
 
-from .i18n import tr_fields
+from .i18n import tr, tr_fields
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,7 +21,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _only_admins():  # type: ignore[no-untyped-def]
-    if not current_user.has_role("admin"):
+    if not access.may_administer(current_user):
         audit.security("refused", user=current_user, ip=request.remote_addr, detail=request.path)
         db.session.commit()
         raise Forbidden("only administrators may open this page")
@@ -52,11 +52,15 @@ def user_edit(user_id: int | None):  # type: ignore[no-untyped-def]
         try:
             saved = people.save_user(user, username=form.get("username", ""), full_name=form.get("full_name", ""),
                                      roles=form.getlist("roles"), unit_id=_int(form.get("unit_id")),
-                                     active=form.get("active") == "on", password=form.get("password") or None)
-        except Invalid as exc:
+                                     active=form.get("active") == "on", password=form.get("password") or None,
+                                     actor=current_user, ip=request.remote_addr)
+        except (Invalid, Forbidden) as exc:
             db.session.rollback()
             errors = tr_fields(exc)
-            status = 422
+            if isinstance(exc, Forbidden):  # one's own roles: say why on the form itself
+                errors["roles"] = tr(exc.message)
+                flash(tr(exc.message), "error")
+            status = exc.status
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.user_edit", user_id=saved.id))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from workflows import audit
+from workflows import access, audit
 from workflows.db import db
 from workflows.errors import Forbidden
 from workflows.models import ProcessInstance, SecurityEvent, User
@@ -21,11 +21,16 @@ from .template_helpers import mask, outcome_label, status_label, when
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
-def _require_auditor() -> None:
-    if not current_user.has_role("auditor", "admin"):
+def _require(allowed: bool, message: str = "only auditors may open this page") -> None:
+    if not allowed:
         audit.security("refused", user=current_user, ip=request.remote_addr, detail=request.path)
         db.session.commit()
-        raise Forbidden("only auditors may open this page")
+        raise Forbidden(message)
+
+
+def _require_auditor() -> None:
+    """Case search, export and the trail check show case content: auditors only, never the admin."""
+    _require(access.may_search_cases(current_user))
 
 
 def _date(text: str | None) -> dt.datetime | None:
@@ -97,7 +102,7 @@ def _cell(text: str | None) -> str:
 @bp.route("/security")
 @login_required
 def security_log():  # type: ignore[no-untyped-def]
-    _require_auditor()
+    _require(access.may_read_security_log(current_user), "only auditors and administrators may open this page")
     rows = db.session.scalars(select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(500)).all()
     return render_template("security_log.html", rows=rows)
 

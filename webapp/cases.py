@@ -11,9 +11,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 
 from workflows import audit, cases, definitions, engine
-from workflows.access import case_for
+from workflows.access import case_for, may_view_case
 from workflows.db import db
-from workflows.errors import Forbidden, Invalid, NotFound
+from workflows.errors import Invalid, NotFound
 from workflows.expressions import RestrictedScriptEngine
 from workflows.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance
 
@@ -38,7 +38,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
     definition = definitions.latest(key[:80])
     built = definitions.built_for(definition)
     if not cases.may_start(current_user, built):
-        raise Forbidden("you may not start this process")
+        cases.refuse_start(current_user, key, request.remote_addr)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     status = 200
@@ -69,8 +69,8 @@ def my_cases():  # type: ignore[no-untyped-def]
     return render_template("cases.html", rows=rows)
 
 
-def load_case(instance_id: int) -> ProcessInstance:
-    return case_for(current_user, instance_id, request.remote_addr)
+def load_case(instance_id: int, what: str | None = None) -> ProcessInstance:
+    return case_for(current_user, instance_id, request.remote_addr, what)
 
 
 @bp.route("/cases/<int:instance_id>")
@@ -122,7 +122,7 @@ def attachment(attachment_id: int):  # type: ignore[no-untyped-def]
     att = db.session.get(Attachment, attachment_id)
     if att is None:
         raise NotFound("no such file")
-    load_case(att.instance_id)
+    load_case(att.instance_id, f"attachment {att.id}")
     audit.security("attachment_viewed", user=current_user, ip=request.remote_addr,
                    detail=f"attachment {att.id} of case {att.instance_id}")
     db.session.commit()
@@ -141,4 +141,8 @@ def attachment(attachment_id: int):  # type: ignore[no-untyped-def]
 def notices():  # type: ignore[no-untyped-def]
     rows = db.session.scalars(select(Notice).where(Notice.user_id == current_user.id)
                               .order_by(Notice.id.desc()).limit(200)).all()
-    return render_template("notices.html", rows=rows)
+    # a notice links only to a case its reader may open
+    cases_by_id = {c.id: c for c in db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id.in_({n.instance_id for n in rows if n.instance_id})))}
+    openable = {i for i, c in cases_by_id.items() if may_view_case(current_user, c)}
+    return render_template("notices.html", rows=rows, openable=openable)

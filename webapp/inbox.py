@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows import cases, definitions
+from workflows import access, cases, definitions
 from workflows.db import db
 from workflows.errors import Invalid, WorkflowError
 from workflows.forms import Upload
@@ -28,6 +28,8 @@ VIEWS = ("mine", "groups", "escalated", "done")
 @bp.route("/")
 @login_required
 def index():  # type: ignore[no-untyped-def]
+    if not access.works_cases(current_user) and access.may_administer(current_user):
+        return redirect(url_for("admin.users"))  # an administrator has no cases to work: land where they work
     view = request.args.get("view", "mine")
     if view not in VIEWS:
         view = "mine"

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from workflows import access
 from workflows.clock import now
 from workflows.roles import ROLES
 
@@ -29,6 +30,7 @@ EVENT_LABELS = {
     "attachment_viewed": _l("Attachment viewed"), "form_not_signed_by_client": _l("Form not signed by the client"),
     "staff_absent_without_notice": _l("Staff absent without notice"), "fake_opening": _l("Fake opening"),
     "deploy_refused": _l("Deployment refused"), "export": _l("Export"), "api_token_refused": _l("API token refused"),
+    "roles_changed": _l("Roles changed"),
 }
 STATUS_LABELS = {
     "running": _l("Running"), "completed": _l("Completed"), "open": _l("Open"), "cancelled": _l("Closed"),
@@ -173,6 +175,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["event_label"] = event_label
+    # what the navigation offers follows the same rules as the pages (workflows.access)
+    app.jinja_env.globals.update(works_cases=access.works_cases, may_search_cases=access.may_search_cases,
+                                 may_read_security_log=access.may_read_security_log,
+                                 may_administer=access.may_administer, may_open_registry=access.may_open_registry)
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["unit_kind"] = unit_kind
     app.jinja_env.filters["outcome_label"] = outcome_label

@@ -1,4 +1,10 @@
-"""Who may see a case, its data and its evidence."""
+"""Who may see a case, its data and its evidence — the one place these rules live.
+
+Rights to case content come from business roles only. The ``admin`` role runs the
+system (users, roles, organisation, settings, the security log) and gives no right
+to any case, task, attachment, history or audit search (least privilege, SPEC §1);
+an administrator who also works cases gets those rights from their other roles.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from sqlalchemy import or_, select
 from . import assignment
 from .db import db
 from .models import HumanTask, ProcessInstance, User
+
+SYSTEM_ROLES = frozenset({"admin"})
 
 
 def is_participant(user: User, instance: ProcessInstance) -> bool:
@@ -27,17 +35,56 @@ def is_participant(user: User, instance: ProcessInstance) -> bool:
     return any(assignment.in_candidate_groups(t, user) and user.id not in t.excluded_user_ids for t in open_tasks)
 
 
+def may_audit(user: User) -> bool:
+    """Auditors read every case, task, history and attachment, whoever took part."""
+    return user.has_role("auditor")
+
+
+def may_search_cases(user: User) -> bool:
+    """The case search, its CSV export and the audit-trail check are the auditor's."""
+    return may_audit(user)
+
+
 def may_view_case(user: User, instance: ProcessInstance) -> bool:
-    return user.has_role("auditor", "admin") or is_participant(user, instance)
+    return may_audit(user) or is_participant(user, instance)
+
+
+REGISTRY_READERS = ("trading_manager", "finance_manager", "gm", "auditor", "project_director", "support")
+
+
+def may_read_registry(user: User) -> bool:
+    """The whole client registry and its violations; staff see their own clients only."""
+    return user.has_role(*REGISTRY_READERS)
+
+
+def may_open_registry(user: User) -> bool:
+    """Whether the registry page has anything for this user (the whole registry, or one's own clients)."""
+    return may_read_registry(user) or user.has_role("staff")
+
+
+def may_read_security_log(user: User) -> bool:
+    """The administrator keeps the system safe; the auditor checks them both."""
+    return user.has_role("admin", "auditor")
+
+
+def may_administer(user: User) -> bool:
+    """Users, roles, organisation and settings."""
+    return user.has_role("admin")
+
+
+def works_cases(user: User) -> bool:
+    """Whether any role gives business work (start cases, an inbox); a pure administrator has none."""
+    return bool(user.roles - SYSTEM_ROLES)
 
 
 def sees_whole_records(user: User) -> bool:
     """Auditors see ID and phone numbers whole (and such views are logged)."""
-    return user.has_role("auditor")
+    return may_audit(user)
 
 
-def case_for(user: User, instance_id: int, ip: str | None = None) -> ProcessInstance:
-    """The case, if ``user`` may see it; refusals are written to the security log."""
+def case_for(user: User, instance_id: int, ip: str | None = None, what: str | None = None) -> ProcessInstance:
+    """The case, if ``user`` may see it; refusals are written to the security log
+    (``what`` names the thing asked for, e.g. an attachment of the case)."""
     from . import audit
     from .errors import Forbidden, NotFound
 
@@ -45,7 +92,8 @@ def case_for(user: User, instance_id: int, ip: str | None = None) -> ProcessInst
     if instance is None:
         raise NotFound("no such case")
     if not may_view_case(user, instance):
-        audit.security("refused", user=user, ip=ip, detail=f"view case {instance_id}")
+        detail = f"view {what} of case {instance_id}" if what else f"view case {instance_id}"
+        audit.security("refused", user=user, ip=ip, detail=detail)
         db.session.commit()
         raise Forbidden("you have no part in this case")
     return instance

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import assignment, audit, engine, forms, helpers
+from . import access, assignment, audit, engine, forms, helpers
 from .clock import now
 from .context import CaseContext
 from .db import db
@@ -66,7 +66,16 @@ def may_start(user: User, built: BuiltDefinition) -> bool:
     roles = [r.strip() for r in built.meta.properties.get("startRoles", "").split(",") if r.strip()]
     if not roles and built.meta.start_lane:
         roles = [built.meta.start_lane]
+    if not access.works_cases(user):
+        return False
     return not roles or user.has_role(*roles)
+
+
+def refuse_start(user: User, process_key: str, ip: str | None = None) -> None:
+    """Refuse (and log) starting a process the user has no role for."""
+    audit.security("refused", user=user, ip=ip, detail=f"start {process_key[:80]}")
+    db.session.commit()
+    raise Forbidden("you may not start this process")
 
 
 def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str = "web",
@@ -75,7 +84,7 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
     assert definition is not None
     built = built_for(definition)
     if not may_start(user, built):
-        raise Forbidden("you may not start this process")
+        refuse_start(user, process_key, ip)
     clean, files = forms.validate(built.meta.start_form, data, uploads)
     props = built.meta.properties
     key_field = props.get("businessKey")
@@ -174,7 +183,7 @@ def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | No
 
 
 def may_view_task(task: HumanTask, user: User) -> bool:
-    if user.has_role("auditor") or task.escalated_to_id == user.id:
+    if access.may_audit(user) or task.escalated_to_id == user.id:
         return True
     if task.assigned_user_id == user.id or task.claimed_by_id == user.id or task.completed_by_id == user.id:
         return True

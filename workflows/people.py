@@ -6,17 +6,29 @@ import re
 
 from sqlalchemy import select
 
-from . import accounts
+from . import accounts, audit
 from .db import db
-from .errors import Invalid, NotFound
+from .errors import Forbidden, Invalid, NotFound
 from .models import UNIT_KINDS, OrgUnit, User, UserRole
 from .roles import ROLE_KEYS
 
 PARENT_KIND = {"department": "branch", "region": "department", "outlet": "region", "team": "outlet"}
 
 
+SEPARATE_DUTIES = ("admin", "auditor")
+
+
 def save_user(user: User | None, *, username: str, full_name: str, roles: list[str], unit_id: int | None,
-              active: bool, password: str | None) -> User:
+              active: bool, password: str | None, actor: User | None, ip: str | None = None) -> User:
+    """Create or edit a user. ``actor`` is who does it (None: an operator's command); nobody
+    changes their own roles, and every change of roles is written to the security log."""
+    old_roles = sorted(user.roles) if user is not None else []
+    new_roles = sorted(set(roles))
+    if actor is not None and user is not None and actor.id == user.id and new_roles != old_roles:
+        audit.security("refused", user=actor, ip=ip,
+                       detail=f"change own roles: {_roles(old_roles)} -> {_roles(new_roles)}")
+        db.session.commit()
+        raise Forbidden("nobody may change their own roles; ask another administrator")
     errors: dict[str, str] = {}
     username = (username or "").strip()
     full_name = (full_name or "").strip()
@@ -30,6 +42,8 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
     unknown = [r for r in roles if r not in ROLE_KEYS]
     if unknown:
         errors["roles"] = "unknown role"
+    elif all(r in new_roles for r in SEPARATE_DUTIES):
+        errors["roles"] = "administrator and auditor are separate duties; give them to two people"
     if unit_id is not None and db.session.get(OrgUnit, unit_id) is None:
         errors["unit_id"] = "unknown unit"
     if user is None and not password:
@@ -44,9 +58,19 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
     user.username, user.full_name, user.unit_id, user.active = username, full_name, unit_id, active
     if password:
         user.password_hash = accounts.hash_password(password)
-    user.role_rows = [UserRole(role_key=r) for r in sorted(set(roles))]
+    if new_roles != old_roles:
+        user.role_rows = [UserRole(role_key=r) for r in new_roles]
+        db.session.flush()  # the new user's id, for the log
+        granted, revoked = sorted(set(new_roles) - set(old_roles)), sorted(set(old_roles) - set(new_roles))
+        audit.security("roles_changed", user=actor, username=None if actor else "system", ip=ip,
+                       detail=f"user {user.username} (#{user.id}): {_roles(old_roles)} -> {_roles(new_roles)}; "
+                              f"granted {_roles(granted)}, revoked {_roles(revoked)}")
     db.session.commit()
     return user
+
+
+def _roles(keys: list[str]) -> str:
+    return "[" + ", ".join(keys) + "]"
 
 
 def save_unit(unit: OrgUnit | None, *, kind: str, name: str, parent_id: int | None,
