@@ -151,11 +151,13 @@ def spec(server: str) -> dict[str, Any]:
                               **_errors("400", "401", "403", "404", "409", "422", "429")}}},
             "/api/v1/instances/{instance_id}": {"get": {
                 "summary": "A case: status, data, open tasks", "security": secured,
+                "description": "For the case's participants and auditors; the admin role gives no access (403).",
                 "parameters": [{"name": "instance_id", **ID_PATH}],
                 "responses": {"200": _json(_ref("Instance"), "The case"),
                               **_errors("401", "403", "404", "422", "429")}}},
             "/api/v1/instances/{instance_id}/history": {"get": {
                 "summary": "The case's audit trail", "security": secured,
+                "description": "For the case's participants and auditors; the admin role gives no access (403).",
                 "parameters": [{"name": "instance_id", **ID_PATH}],
                 "responses": {"200": _json(_ref("History"), "Events, oldest first"),
                               **_errors("401", "403", "404", "422", "429")}}},
