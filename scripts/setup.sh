@@ -78,6 +78,7 @@ phase "Database schema (flask db upgrade)"
 flask db upgrade
 
 # Once per installation: histories written before keyed chains are pinned under the key (README).
+# A legacy chain that is already broken is reported and stops the setup: look at it before going on.
 if [ ! -e var/audit/legacy-resealed ]; then
     phase "Sealing histories from before keyed chains (flask audit reseal --legacy, once)"
     flask audit reseal --legacy

@@ -443,3 +443,14 @@ def test_state_changed_without_an_event_is_sealed_with_one(new_case: Factory) ->
     db.session.commit()
     last = events(case.id)[-1]
     assert last.type == "state_sealed" and last.state_digest == audit.state_digest(instance)
+
+
+def test_verify_page_says_what_it_checked_and_names_the_tampered_case(app: Flask, new_case: Factory, web) -> None:  # type: ignore[no-untyped-def]
+    case = new_case()
+    checkpoint(app, case)
+    web.login("auditor")
+    page = web.post("/audit/verify").get_data(as_text=True)
+    assert 'id="verify-checked"' in page and "verify-ok" in page
+    sql("UPDATE process_instance SET status = 'completed' WHERE id = :i", i=case.id)
+    page = web.post("/audit/verify").get_data(as_text=True)
+    assert f"#{case.id}" in page and "does not match the seal" in page

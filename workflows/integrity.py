@@ -48,6 +48,11 @@ class Report:
     def add(self, kind: str, instance_id: int | None, seq: int | None, message: str) -> None:
         self.problems.append(VerifyProblem(instance_id, seq, message, kind))
 
+    def merge(self, other: Report) -> None:
+        for name in ("cases", "events", "tasks", "registry", "attachments", "legacy_events"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.problems.extend(other.problems)
+
     def first_of_each_kind(self) -> list[tuple[VerifyProblem, int]]:
         """(first problem, how many of its kind), in the order of KINDS."""
         out = []
@@ -75,11 +80,12 @@ def check(instance_id: int | None = None, *, use_checkpoint: bool = True) -> Rep
             report.add("checkpoint", None, None, str(exc))
     seen: set[int] = set()
     with Session(db.engine) as s:  # its own session: the caller's objects stay as they were
-        for inst in _instances(s, instance_id):
-            seen.add(inst.id)
-            report.cases += 1
-            _check_case(s, inst, ring, report, cp_heads.get(inst.id) if cp_heads else None)
-            s.expunge_all()  # keep memory bounded: one case at a time
+        for case_id in _case_ids(s, instance_id):
+            found = _check_case_steadily(s, case_id, ring, report.checkpoint,
+                                         cp_heads.get(case_id) if cp_heads else None)
+            if found is not None:
+                seen.add(case_id)
+                report.merge(found)
     if cp_heads:
         wanted = cp_heads if instance_id is None else {k: v for k, v in cp_heads.items() if k == instance_id}
         for gone in sorted(set(wanted) - seen):
@@ -89,7 +95,7 @@ def check(instance_id: int | None = None, *, use_checkpoint: bool = True) -> Rep
     return report
 
 
-def _instances(s: Session, instance_id: int | None) -> Iterator[ProcessInstance]:
+def _case_ids(s: Session, instance_id: int | None) -> Iterator[int]:
     last = 0
     while True:  # in pages of ids, so no cursor stays open across the per-case queries
         query = select(ProcessInstance.id).where(ProcessInstance.id > last).order_by(ProcessInstance.id).limit(200)
@@ -98,17 +104,44 @@ def _instances(s: Session, instance_id: int | None) -> Iterator[ProcessInstance]
         ids = list(s.scalars(query))
         if not ids:
             return
-        for iid in ids:
-            inst = s.get(ProcessInstance, iid, options=[undefer(ProcessInstance.state)])
-            if inst is not None:
-                yield inst
+        yield from ids
         last = ids[-1]
+
+
+def _fingerprint(s: Session, case_id: int) -> tuple[int, int] | None:
+    row = s.execute(select(ProcessInstance.version, ProcessInstance.audit_seq)
+                    .where(ProcessInstance.id == case_id)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def _check_case_steadily(s: Session, case_id: int, ring: Keyring, cp: checkpoints.Checkpoint | None,
+                         cp_head: tuple[int, str] | None) -> Report | None:
+    """Check one case from reads no commit interleaved with (every write moves its version), or retry.
+
+    A case written while it is being read would otherwise look cut off or
+    mis-sealed. After five busy attempts the last one is reported as it is.
+    """
+    sub = Report(checkpoint=cp)
+    for _attempt in range(5):
+        before = _fingerprint(s, case_id)
+        if before is None:
+            return None  # gone (the checkpoint comparison reports it)
+        sub = Report(checkpoint=cp, cases=1)
+        inst = s.get(ProcessInstance, case_id, options=[undefer(ProcessInstance.state)])
+        assert inst is not None
+        _check_case(s, inst, ring, sub, cp_head)
+        after = _fingerprint(s, case_id)
+        s.expunge_all()  # memory bounded by one case; the next attempt reads afresh
+        s.rollback()
+        if after == before:
+            break
+    return sub
 
 
 def _check_case(s: Session, inst: ProcessInstance, ring: Keyring, report: Report,
                 cp_head: tuple[int, str] | None) -> None:
     events = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id)
-                                .order_by(AuditEvent.seq, AuditEvent.id)).all()
+                       .order_by(AuditEvent.seq, AuditEvent.id)).all()
     report.events += len(events)
     if not events:
         report.add("empty", inst.id, None, f"case {inst.id} has no history at all (wiped)")
@@ -327,7 +360,10 @@ def reseal_legacy() -> tuple[int, list[VerifyProblem]]:
     ring = keyring()
     ring.current()  # no key, no reseal
     sealed, refused = 0, []
-    for inst in _instances(db.session, None):
+    for case_id in list(_case_ids(db.session, None)):
+        inst = db.session.get(ProcessInstance, case_id, options=[undefer(ProcessInstance.state)])
+        if inst is None:
+            continue
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id)
                                     .order_by(AuditEvent.seq, AuditEvent.id)).all()
         if not events or events[-1].key_id is not None:
