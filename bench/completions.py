@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 REWORK = ROOT / "tests" / "bpmn" / "rework.bpmn"
+BENCH_AUDIT_KEY = "bench:bench-audit-key-not-secret"  # the history must be signed; any key will do here
 
 
 def free_port() -> int:
@@ -59,7 +60,7 @@ def prepare(url: str, cases: int, inbox: int) -> None:
     from workflows.models import HumanTask, User
     from workflows.seed import seed_demo
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": BENCH_AUDIT_KEY})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         definitions.deploy_directory(ROOT / "bpmn")
@@ -92,7 +93,7 @@ def engine_alone(url: str, n: int) -> list[float]:
     from workflows.db import db
     from workflows.models import HumanTask, ProcessInstance, User
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": BENCH_AUDIT_KEY})
     timings = []
     with app.app_context():
         rows = db.session.scalars(
@@ -171,7 +172,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
     prepare(url, args.cases, args.inbox)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "AUDIT_KEY": BENCH_AUDIT_KEY}
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}",
                                "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"

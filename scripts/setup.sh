@@ -7,7 +7,8 @@
 #
 # Other knobs: PYTHON (interpreter for the venv, default python3), SETUP_HOST / SETUP_PORT
 # (default 127.0.0.1 / 5000), GUNICORN_WORKERS (default 2), DATABASE_URL (default: SQLite
-# in var/branch.db, see webapp/config.py). Safe to run again: every step is idempotent.
+# in var/branch.db, see webapp/config.py), AUDIT_KEY (default: var/audit_key, created once),
+# AUDIT_CHECKPOINT_DIR (default var/audit). Safe to run again: every step is idempotent.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -60,16 +61,38 @@ if [ -d webapp/translations ] && find webapp/translations -name '*.po' -print -q
     "$VENV/bin/pybabel" compile -d webapp/translations
 fi
 
+# --- Audit key ----------------------------------------------------------------------
+# The key that signs the case history (README, "Audit trail"): kept in var/audit_key across runs
+# and read from there by the app, the CLI and the sweeper (AUDIT_KEY in the environment wins).
+# It must never be stored in the database; back it up with var/audit_keys_old, apart from the database.
+mkdir -p var instance   # var/ holds the default SQLite file, which SQLite will not create a folder for
+if [ -z "${AUDIT_KEY:-}" ] && [ ! -s var/audit_key ]; then
+    phase "Audit key (var/audit_key)"
+    (umask 077 && "$VENV/bin/python" -c \
+        'import datetime, secrets; print(f"k{datetime.date.today():%Y%m%d}:{secrets.token_hex(32)}")' > var/audit_key)
+    echo "created var/audit_key"
+fi
+
 # --- Database, process library, demo data ------------------------------------------
 phase "Database schema (flask db upgrade)"
-mkdir -p var instance   # var/ holds the default SQLite file, which SQLite will not create a folder for
 flask db upgrade
+
+# Once per installation: histories written before keyed chains are pinned under the key (README).
+# A legacy chain that is already broken is reported and stops the setup: look at it before going on.
+if [ ! -e var/audit/legacy-resealed ]; then
+    phase "Sealing histories from before keyed chains (flask audit reseal --legacy, once)"
+    flask audit reseal --legacy
+    mkdir -p var/audit && date -u +%FT%TZ > var/audit/legacy-resealed
+fi
 
 phase "Process library (flask processes deploy)"
 flask processes deploy
 
 phase "Demo branch (flask seed demo)"
 flask seed demo
+
+phase "Audit checkpoint (flask audit checkpoint; the sweeper writes one every minute)"
+flask audit checkpoint
 
 if [ "${SETUP_NO_SERVER:-0}" = 1 ]; then
     phase "Done (SETUP_NO_SERVER=1: not starting the server)"
@@ -92,7 +115,7 @@ case "${SETUP_SERVER:-flask}" in
     *) die "SETUP_SERVER must be 'flask' or 'gunicorn', not '${SETUP_SERVER}'" ;;
 esac
 
-phase "Starting the timer sweeper and the server on http://$HOST:$PORT (Ctrl-C stops both)"
+phase "Starting the timer sweeper (and audit checkpoints) and the server on http://$HOST:$PORT (Ctrl-C stops both)"
 sweeper_pid=
 server_pid=
 stop_all() {

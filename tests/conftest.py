@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from webapp import create_app
-from workflows import clock, definitions
+from workflows import checkpoints, clock, definitions
 from workflows.db import db
 from workflows.models import User
 from workflows.seed import DEMO_PASSWORD, seed_demo
@@ -44,15 +44,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+TEST_AUDIT_KEY = "test-k1:test-audit-secret-0001"
+
+
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     application = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
-                              "SECRET_KEY": "test-secret"})
+                              "SECRET_KEY": "test-secret", "AUDIT_KEY": TEST_AUDIT_KEY, "AUDIT_KEYS_OLD": "",
+                              "AUDIT_CHECKPOINT_DIR": str(tmp_path_factory.mktemp("audit"))})
     with application.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         definitions.deploy_directory(ROOT / "bpmn")
         db.session.commit()
         seed_demo(with_cases=False)
+        checkpoints.write()
     yield application
 
 

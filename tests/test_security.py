@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from tests.conftest import TEST_BPMN, unique_id_number, user
+from tests.helpers_audit import discard_cases
 from tests.helpers_ownership import complete, registration
 from webapp import create_app
 from workflows import cases, clock, definitions
@@ -94,6 +95,7 @@ def test_edited_audit_row_is_reported_by_cli(app) -> None:  # type: ignore[no-un
     db.session.commit()
     result = runner.invoke(args=["audit", "verify", "--case", str(instance.id)])
     assert result.exit_code == 1 and f"event {target.seq} (task_completed) was altered" in result.output
+    discard_cases([instance.id])
 
 
 def test_deleted_audit_row_is_reported() -> None:
@@ -106,6 +108,7 @@ def test_deleted_audit_row_is_reported() -> None:
     db.session.commit()
     problems = audit.verify(instance.id)
     assert problems and "missing" in problems[0].message
+    discard_cases([instance.id])
 
 
 def test_forged_request_without_csrf_token_is_refused_and_logged(web) -> None:  # type: ignore[no-untyped-def]

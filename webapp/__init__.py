@@ -59,6 +59,20 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _audit_key_check(app: Flask) -> None:
+    """Seal every commit; refuse a malformed audit key; without one, say loudly that case writes will fail."""
+    from workflows import audit as audit_trail
+
+    audit_trail.install()
+    try:
+        ring = audit_trail.keyring_from(app.config.get("AUDIT_KEY"), app.config.get("AUDIT_KEYS_OLD"))
+    except audit_trail.AuditKeyMissing as exc:
+        raise RuntimeError(f"audit key configuration: {exc}") from None
+    if ring.current_id is None:
+        app.logger.error("no audit key is configured (AUDIT_KEY, or the file var/audit_key): "
+                         "case histories cannot be written or verified")
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "var"))
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -104,6 +118,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     errors.register(app)
     template_helpers.register(app)
+
+    _audit_key_check(app)
 
     from .cli import register as register_cli
 

@@ -111,5 +111,7 @@ def security_log():  # type: ignore[no-untyped-def]
 @login_required
 def verify():  # type: ignore[no-untyped-def]
     _require_auditor()
-    problems = audit.verify()
-    return render_template("verify.html", problems=problems)
+    from workflows import integrity
+
+    report = integrity.check()
+    return render_template("verify.html", problems=report.problems, report=report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -54,9 +55,9 @@ def register(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Keep sweeping (a worker process).")
     @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps with --loop.")
     def sweep(loop: bool, interval: float) -> None:
-        """Fire due timers."""
+        """Fire due timers; with --loop also write an audit checkpoint every AUDIT_CHECKPOINT_INTERVAL seconds."""
         if loop:
-            timers.loop(interval)
+            timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None)
         else:
             click.echo(f"advanced {timers.sweep()} case(s)")
 
@@ -79,15 +80,57 @@ def register(app: Flask) -> None:
 
     @audit_group.command("verify")
     @click.option("--case", "case_id", type=int, default=None)
-    def verify(case_id: int | None) -> None:
-        """Report the first altered or missing event of every case."""
-        problems = audit.verify(case_id)
-        if not problems:
-            click.echo("audit trail intact")
-            return
-        for p in problems:
-            click.echo(f"case {p.instance_id}: {p.message}")
-        raise SystemExit(1)
+    @click.option("--no-checkpoint", is_flag=True, help="Do not compare with the latest checkpoint.")
+    def verify(case_id: int | None, no_checkpoint: bool) -> None:
+        """Check chains, seals, the latest checkpoint and the tables; exit 1 on any discrepancy."""
+        from workflows import integrity
+
+        try:
+            report = integrity.check(case_id, use_checkpoint=not no_checkpoint)
+        except audit.AuditKeyMissing as exc:
+            raise click.ClickException(str(exc)) from None
+        for line in verify_lines(report, no_checkpoint):
+            click.echo(line)
+        if report.problems:
+            raise SystemExit(1)
+
+    @audit_group.command("checkpoint")
+    def checkpoint() -> None:
+        """Append a signed checkpoint of every case's head to the checkpoint store."""
+        from workflows import checkpoints
+
+        try:
+            cp = checkpoints.write()
+        except audit.AuditKeyMissing as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"checkpoint {cp.at}: {cp.cases} case(s), root {cp.root} "
+                   f"({Path(current_app.config['AUDIT_CHECKPOINT_DIR']) / checkpoints.LOG_NAME})")
+
+    @audit_group.command("root")
+    def root() -> None:
+        """Print the latest checkpoint's time, case count and Merkle root (keep it off-site)."""
+        from workflows import checkpoints
+
+        cp = checkpoints.latest()
+        if cp is None:
+            raise click.ClickException("no checkpoint has been written yet (flask audit checkpoint)")
+        click.echo(f"{cp.at} {cp.cases} {cp.root}")
+
+    @audit_group.command("reseal")
+    @click.option("--legacy", is_flag=True, required=True, help="Seal histories written before keyed chains.")
+    def reseal(legacy: bool) -> None:
+        """Once after upgrading: pin every legacy (unkeyed) history under the audit key."""
+        from workflows import integrity
+
+        try:
+            sealed, refused = integrity.reseal_legacy()
+        except audit.AuditKeyMissing as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"sealed {sealed} legacy case history(ies)")
+        for p in refused:
+            click.echo(f"not sealed, case {p.instance_id}: {p.message}")
+        if refused:
+            raise SystemExit(1)
 
     @app.cli.group("tokens")
     def tokens_group() -> None:
@@ -151,3 +194,28 @@ def register(app: Flask) -> None:
         user.password_hash = hash_password(password)
         db.session.commit()
         click.echo("password changed")
+
+
+def verify_lines(report: Any, no_checkpoint: bool = False) -> list[str]:
+    """What `flask audit verify` prints: what was checked, against what, and the first problem of each kind."""
+    lines = [f"checked {report.cases} case(s), {report.events} event(s), {report.tasks} task(s), "
+             f"{report.registry} registry entr(ies), {report.attachments} attachment(s)"]
+    ring = audit.keyring()
+    lines.append(f"keys: signing {ring.current_id}; verifying {', '.join(sorted(ring.keys)) or 'none'}")
+    cp = report.checkpoint
+    if cp is not None:
+        lines.append(f"checkpoint: {cp.at}, {cp.cases} case(s), root {cp.root}")
+    elif no_checkpoint:
+        lines.append("checkpoint: not used (--no-checkpoint)")
+    else:
+        lines.append("checkpoint: none")
+    if report.legacy_events:
+        lines.append(f"legacy unkeyed events: {report.legacy_events}")
+    if not report.problems:
+        lines.append("audit trail intact")
+        return lines
+    lines.append(f"{len(report.problems)} discrepanc(ies); the first of each kind:")
+    for problem, count in report.first_of_each_kind():
+        where = f"case {problem.instance_id}: " if problem.instance_id is not None else ""
+        lines.append(f"  [{problem.kind}] ({count}) {where}{problem.message}")
+    return lines

@@ -9,6 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _file_lines(path: str) -> str:
+    """A key file's non-empty lines joined by commas ("" when there is no file)."""
+    try:
+        lines = Path(path).read_text("utf-8").splitlines()
+    except OSError:
+        return ""
+    return ",".join(line.strip() for line in lines if line.strip())
+
+
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'branch.db'}")
     SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
@@ -27,6 +36,15 @@ class Config:
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_FREE_FAILURES = 3
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # The audit key signs the case history ("id:secret" or a bare secret); it is never stored in the
+    # database. Old keys only verify. See README, "Audit trail". Without a key, case writes are refused.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY") or _file_lines(
+        os.environ.get("AUDIT_KEY_FILE", str(ROOT / "var" / "audit_key")))
+    AUDIT_KEYS_OLD = os.environ.get("AUDIT_KEYS_OLD") or _file_lines(
+        os.environ.get("AUDIT_KEYS_OLD_FILE", str(ROOT / "var" / "audit_keys_old")))
+    AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(ROOT / "var" / "audit"))
+    AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("AUDIT_CHECKPOINT_INTERVAL", "60"))  # seconds, by the sweeper
+    AUDIT_CHECKPOINT_KEEP = int(os.environ.get("AUDIT_CHECKPOINT_KEEP", "60"))  # heads files kept
 
 
 def engine_options(uri: str) -> dict:

@@ -121,6 +121,8 @@ def history_rows(events: list[AuditEvent], user: User) -> list[HistoryRow]:
     for ev in events:
         changes = []
         for key, pair in (ev.changes or {}).items():
+            if key.startswith("_"):
+                continue  # facts kept for verification only
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
             label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
             if sensitive and not whole:

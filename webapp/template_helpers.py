@@ -31,6 +31,8 @@ EVENT_LABELS = {
     "staff_absent_without_notice": _l("Staff absent without notice"), "fake_opening": _l("Fake opening"),
     "deploy_refused": _l("Deployment refused"), "export": _l("Export"), "api_token_refused": _l("API token refused"),
     "roles_changed": _l("Roles changed"),
+    "audit_sealed": _l("History sealed with the audit key"), "state_sealed": _l("Stored state sealed"),
+    "audit_resealed": _l("Legacy histories sealed"),
 }
 STATUS_LABELS = {
     "running": _l("Running"), "completed": _l("Completed"), "open": _l("Open"), "cancelled": _l("Closed"),

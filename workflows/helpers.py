@@ -45,8 +45,11 @@ def bind(ctx: CaseContext) -> dict[str, Callable[..., Any]]:
 
     def register_ownership() -> int:
         entry = ownership.register(ctx.instance, data(), ctx.actor)
+        # The "_" facts are for `flask audit verify` (compared with the registry row), not shown in the history.
         ctx.note("ownership_registered", {"registry_entry": [None, entry.id],
-                                           "owner": [None, entry.staff.full_name]})
+                                           "owner": [None, entry.staff.full_name],
+                                           "_owner_id": [None, entry.staff_id],
+                                           "_client_id_number": [None, entry.client_id_number]})
         return entry.id
 
     def record_violation(kind: str, detail: str | None = None) -> bool:

@@ -199,7 +199,12 @@ class TaskCandidate(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only case history; ``hash`` chains each event to the previous one."""
+    """Append-only case history; ``hash`` chains each event to the previous one.
+
+    ``hash`` is an HMAC under the audit key named by ``key_id`` (NULL: a legacy
+    plain SHA-256 event from before keyed chains); ``state_digest``, set on the
+    last event of each transaction, seals the case's state, status and outcome.
+    """
 
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("instance_id", "seq"),)
@@ -218,6 +223,8 @@ class AuditEvent(db.Model):
     via: Mapped[str] = mapped_column(String(10), default="web")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    state_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class SecurityEvent(db.Model):

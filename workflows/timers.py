@@ -79,9 +79,21 @@ def _fire(instance_id: int) -> bool:
         return False
 
 
-def loop(interval: float = 30.0) -> None:  # pragma: no cover - a worker's main loop
+def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:  # pragma: no cover - main loop
+    """Sweep every ``interval`` seconds; also write an audit checkpoint every ``checkpoint_every`` seconds."""
+    from . import checkpoints
+
+    next_checkpoint = time.monotonic()
     while True:
         count = sweep()
         if count:
             log.info("timer sweep advanced %d case(s)", count)
-        time.sleep(interval)
+        if checkpoint_every and time.monotonic() >= next_checkpoint:
+            try:
+                checkpoints.write()
+            except Exception:  # noqa: BLE001 - a full disk must not stop the timers; the log says why
+                db.session.rollback()
+                log.exception("audit checkpoint failed")
+            next_checkpoint = time.monotonic() + checkpoint_every
+        pause = interval if not checkpoint_every else min(interval, max(0.5, next_checkpoint - time.monotonic()))
+        time.sleep(pause)

@@ -1,0 +1,50 @@
+"""Tampering tools for the audit tests: run the CLI, write SQL behind the app's back, clean up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import text
+
+from workflows import checkpoints
+from workflows.db import db
+
+# Every table that points at a case, children first.
+_CASE_TABLES = ("attachment", "audit_event", "client_ownership", "violation", "notice")
+
+
+def cli(app: Flask, *args: str) -> tuple[int, str]:
+    db.session.commit()  # the command sees what the test wrote
+    result = app.test_cli_runner().invoke(args=list(args))
+    db.session.expire_all()
+    return result.exit_code, result.output
+
+
+def sql(statement: str, **params: Any) -> int:
+    """One statement straight to the database, committed: what an intruder with database access does."""
+    done = db.session.execute(text(statement), params)
+    db.session.commit()
+    db.session.expire_all()
+    return done.rowcount
+
+
+def delete_case(case_id: int) -> None:
+    """Remove a case and every row that points at it."""
+    for table in _CASE_TABLES:
+        db.session.execute(text(f"DELETE FROM {table} WHERE instance_id = :i"), {"i": case_id})  # noqa: S608
+    for table in ("task_candidate", "task_exclusion"):
+        db.session.execute(text(f"DELETE FROM {table} WHERE task_id IN "  # noqa: S608
+                                "(SELECT id FROM human_task WHERE instance_id = :i)"), {"i": case_id})
+    db.session.execute(text("DELETE FROM human_task WHERE instance_id = :i"), {"i": case_id})
+    db.session.execute(text("DELETE FROM process_instance WHERE id = :i"), {"i": case_id})
+    db.session.commit()
+    db.session.expire_all()
+
+
+def discard_cases(case_ids: list[int]) -> None:
+    """Leave the database as if these (tampered) cases never existed, and checkpoint that state."""
+    db.session.rollback()
+    for case_id in case_ids:
+        delete_case(case_id)
+    checkpoints.write()
