@@ -74,14 +74,16 @@ def test_each_completion_records_its_own_decision_and_comment() -> None:
 def test_an_approval_repeating_an_earlier_round_is_in_the_history() -> None:
     instance = _to_finance(unique_id_number())
     complete(instance, "Task_FinanceReview", user("finance"), {"decision": "send_back", "comment": "请补充资产证明"})
-    # the trading manager's second round starts from their own first answer, never finance's
+    # the trading manager's second round: their own first answer is the previous value, never
+    # finance's; the form's decision and comment start afresh
     task = open_task(instance, "Task_TradingReview")
-    start = step_values.starting_values(task, cases.task_meta(task), cases.instance_data(instance))
-    assert start == {"decision": "approve", "comment": "交易部：资料齐全"}
+    meta, data = cases.task_meta(task), cases.instance_data(instance)
+    assert step_values.previous_values(task, meta, data) == {"decision": "approve", "comment": "交易部：资料齐全"}
+    assert step_values.starting_values(task, meta, data) == {"decision": None, "comment": None}
     complete(instance, "Task_TradingReview", user("trading"), {"decision": "approve", "comment": "已补充"})
     task = open_task(instance, "Task_FinanceReview")
-    start = step_values.starting_values(task, cases.task_meta(task), cases.instance_data(instance))
-    assert start == {"decision": "send_back", "comment": "请补充资产证明"}  # finance's own earlier round
+    previous = step_values.previous_values(task, cases.task_meta(task), cases.instance_data(instance))
+    assert previous == {"decision": "send_back", "comment": "请补充资产证明"}  # finance's own earlier round
     complete(instance, "Task_FinanceReview", user("finance"), {"decision": "approve", "comment": ""})
     trading = [e for e in _completions(instance) if e.task_spec == "Task_TradingReview"]
     assert [e.changes["decision"] for e in trading] == [[None, "approve"], ["approve", "approve"]]
@@ -110,14 +112,23 @@ def test_finance_and_gm_forms_start_empty_on_the_page_and_in_the_api(web) -> Non
     assert finance.comment is None and finance.changes["comment"][1] is None
 
 
-def test_a_sent_back_step_starts_from_its_own_earlier_answer_on_the_page(web) -> None:  # type: ignore[no-untyped-def]
+def test_a_sent_back_step_starts_from_its_own_earlier_answers(web) -> None:  # type: ignore[no-untyped-def]
     instance = _to_finance(unique_id_number())
     complete(instance, "Task_FinanceReview", user("finance"), {"decision": "send_back", "comment": "请补充资产证明"})
-    task = open_task(instance, "Task_TradingReview")
-    web.login("trading")
-    assert _textarea(web.client.get(f"/tasks/{task.id}").get_data(as_text=True), "comment") == "交易部：资料齐全"
-    form = {f["id"]: f for f in Api(web.client, "trading").get(f"/tasks/{task.id}").get_json()["form"]}
-    assert form["comment"]["value"] == "交易部：资料齐全"
+    trading = open_task(instance, "Task_TradingReview")
+    web.login("trading")  # neither finance's reason nor the manager's own earlier comment in the box
+    assert _textarea(web.client.get(f"/tasks/{trading.id}").get_data(as_text=True), "comment") == ""
+    complete(instance, "Task_TradingReview", user("trading"), {"decision": "send_back", "comment": "扫描件不清晰"})
+    web.logout()
+    counter = open_task(instance, "Task_CounterOpening")
+    web.login("counter2")
+    doc = html.fromstring(web.client.get(f"/tasks/{counter.id}").get_data(as_text=True))
+    assert doc.xpath('//input[@name="account_no"]/@value') == ["880012345678"]  # the counter's own
+    assert doc.xpath('//select[@name="signed_by_client"]/option[@selected]/@value') == ["true"]
+    assert doc.xpath('//textarea[@name="comment"]')[0].text_content() == ""
+    form = {f["id"]: f for f in Api(web.client, "counter2").get(f"/tasks/{counter.id}").get_json()["form"]}
+    assert form["account_no"]["value"] == "880012345678" and form["comment"]["value"] is None
+    assert form["decision"]["value"] is None
 
 
 def test_history_labels_each_decision_with_its_own_steps_options(web) -> None:  # type: ignore[no-untyped-def]
@@ -138,6 +149,10 @@ def test_history_labels_each_decision_with_its_own_steps_options(web) -> None:  
     assert "Approve → Send back to the counter" in labels and "Send back" in labels
     assert not any("Confirm →" in (label or "") for label in labels)
     assert not any("退回修改" in (r["changes"].get("结论") or "") for r in zh)
+    # the case-data panel leaves the steps' own words to the history (no decision under another step's labels)
+    case_data = html.fromstring(web.client.get(f"/cases/{instance.id}").get_data(as_text=True))
+    keys = case_data.xpath('//*[@id="case-data"]//dd/@data-key')
+    assert "client_name" in keys and "decision" not in keys and "comment" not in keys
     # the API's history reads the same
     api_items = Api(web.client, "trading").get(f"/instances/{instance.id}/history").get_json()["items"]
     by_step: dict[str, list[str]] = {}

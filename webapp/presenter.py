@@ -17,6 +17,7 @@ from workflows.definitions import built_for
 from workflows.errors import Msg
 from workflows.models import AuditEvent, ProcessInstance, User
 from workflows.parser import BuiltDefinition
+from workflows.step_values import prefilled
 
 from .i18n import tr
 from .template_helpers import amount, bilingual, day, label_context, mask, option_label, role_name
@@ -52,6 +53,20 @@ def step_catalog(built: BuiltDefinition, spec_id: str | None,
     return catalog
 
 
+def step_words(built: BuiltDefinition) -> set[str]:
+    """Field ids several steps answer for themselves (``decision``, ``comment``): each
+    step's words, read in the history with that step's labels, not case data."""
+    seen: dict[str, int] = {}
+    for ff in built.meta.start_form:
+        seen[ff.id] = seen.get(ff.id, 0) + 1
+    for meta in built.meta.tasks.values():
+        taken = prefilled(meta)  # a revising step edits the case's data, it adds no words of its own
+        for ff in meta.form:
+            if ff.id not in taken and not ff.readonly:
+                seen[ff.id] = seen.get(ff.id, 0) + 1
+    return {key for key, count in seen.items() if count > 1}
+
+
 def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
     return {k: v[2] for k, v in field_catalog(built_for(instance.definition)).items() if v[2]}
 
@@ -59,7 +74,9 @@ def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
 def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
                 reveal: set[str] | None = None, for_people: bool = True) -> list[FieldRow]:
     """The case's data for display: masked unless the task needs it or the user audits."""
-    catalog = field_catalog(built_for(instance.definition))
+    built = built_for(instance.definition)
+    catalog = field_catalog(built)
+    own_words = step_words(built) if for_people else set()
     ctx = label_context(instance, data)
     whole = sees_whole_records(user)
     if whole and not is_participant(user, instance):
@@ -68,7 +85,7 @@ def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
         db.session.commit()
     rows = []
     for key, (label, ftype, sensitive, options) in catalog.items():
-        if key not in data:
+        if key not in data or key in own_words:
             continue
         value = data[key]
         if not for_people:

@@ -269,7 +269,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict("this task is no longer waiting for input")
     clean, files = forms.validate(meta.form, data, uploads, current=spiff_task.data)
-    start = step_values.starting_values(task, meta, spiff_task.data, defaults=False)
+    start = step_values.previous_values(task, meta, spiff_task.data)
     # The state we deserialized is still the latest, or 409. A task finished by a
     # concurrent request shows up as a non-READY task in the newer state instead.
     lock_for_write(instance)

@@ -3,10 +3,11 @@
 SpiffWorkflow carries task data forward, so two steps using the same field id
 (``decision``, ``comment``) would see each other's answers. A step's form
 starts from that step's own values only: what this same step submitted in an
-earlier round (after a send-back), else the field's ``defaultValue``. A step
-that revises the case's data says so with the task property ``prefill``
-(field ids, or ``*``): those fields start from the case's current values.
-Read-only fields always show the case's value.
+earlier round (after a send-back), else the field's ``defaultValue``; its
+decision and comment start afresh each round. A step that revises the case's
+data says so with the task property ``prefill`` (field ids, or ``*``): those
+fields start from the case's current values. Read-only fields always show the
+case's value.
 """
 
 from __future__ import annotations
@@ -44,19 +45,28 @@ def earlier_round(task: HumanTask, meta: TaskMeta) -> dict[str, Any]:
     return {key: pair[1] for key, pair in changes.items() if isinstance(pair, list) and len(pair) == 2}
 
 
-def starting_values(task: HumanTask, meta: TaskMeta, case_data: dict[str, Any], *,
-                    defaults: bool = True) -> dict[str, Any]:
-    """Field id -> the value the step's form starts with (None: empty)."""
+# A round's decision and comment are new words each time: a reviewer approving after a
+# send-back must not sign their earlier "please fix" reason again without seeing it.
+ROUND_FIELDS = frozenset({"decision", "comment"})
+
+
+def previous_values(task: HumanTask, meta: TaskMeta, case_data: dict[str, Any]) -> dict[str, Any]:
+    """Field id -> this step's previous value: what a completion records as the old value."""
     from_case = prefilled(meta)
     own = earlier_round(task, meta)
-    values: dict[str, Any] = {}
+    return {ff.id: case_data.get(ff.id) if ff.readonly or ff.id in from_case else own.get(ff.id)
+            for ff in meta.form}
+
+
+def starting_values(task: HumanTask, meta: TaskMeta, case_data: dict[str, Any]) -> dict[str, Any]:
+    """Field id -> the value the step's form starts with (None: empty): the step's own
+    earlier answer, except its decision and comment, else the field's default."""
+    from_case = prefilled(meta)
+    values = previous_values(task, meta, case_data)
     for ff in meta.form:
-        if ff.readonly or ff.id in from_case:
-            values[ff.id] = case_data.get(ff.id)
-        elif ff.id in own:
-            values[ff.id] = own[ff.id]
-        else:
-            values[ff.id] = _default(ff) if defaults else None
+        fresh = ff.id in ROUND_FIELDS and ff.id not in from_case and not ff.readonly
+        if fresh or values.get(ff.id) is None:
+            values[ff.id] = _default(ff)
     return values
 
 
