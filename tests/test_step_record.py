@@ -14,7 +14,7 @@ from tests.test_api import Api
 from workflows import cases, step_values
 from workflows.db import db
 from workflows.forms import Upload
-from workflows.models import AuditEvent, ProcessInstance, Violation
+from workflows.models import AuditEvent, HumanTask, ProcessInstance, Violation
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN"}
@@ -216,3 +216,22 @@ def test_a_form_not_signed_by_the_client_stays_a_signature_violation() -> None:
     assert instance.outcome == "End_SignatureViolation"
     kinds = sorted(v.kind for v in db.session.scalars(select(Violation).where(Violation.instance_id == instance.id)))
     assert kinds == ["form_not_signed_by_client", "staff_absent_without_notice"]
+
+
+def test_each_voter_of_a_parallel_vote_records_only_their_own_vote() -> None:
+    from tests.test_engine import deploy
+
+    deploy("mi_vote.bpmn")
+    instance = cases.start_case("test_vote", user("staff08"), {})
+    votes = sorted(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                              HumanTask.state == "open")), key=lambda t: t.id)
+    first, second = votes[0], votes[1]
+    cases.complete_task(first.id, first.assigned_user, {"decision": "reject", "comment": "不同意：业绩未达标"})
+    meta = cases.task_meta(second)
+    data = cases.instance_data(instance)
+    # another member's vote is neither the start of this member's form nor their "previous" answer
+    assert step_values.previous_values(second, meta, data) == {"decision": None, "comment": None}
+    cases.complete_task(second.id, second.assigned_user, {"decision": "reject"})
+    recorded = [e for e in _completions(instance) if e.actor_id == second.assigned_user_id]
+    assert recorded[0].changes == {"decision": [None, "reject"], "comment": [None, None]}
+    assert recorded[0].comment is None
