@@ -234,8 +234,11 @@ def acting_as(chromium: Chromium, base_url: str, username: str, shots: Path) -> 
 # --- the flows -----------------------------------------------------------------------------------
 
 
-def _pre_register(actor: Actor, id_no: str, client_name: str) -> int:
-    """Fill the start form of Process A; returns the new case's id (from the case page URL)."""
+def _pre_register(actor: Actor, id_no: str, client_name: str, warned_about: str | None = None) -> int:
+    """Fill the start form of Process A; returns the new case's id (from the case page URL).
+
+    With ``warned_about``, the page must first warn that this person holds the client;
+    the staff member reads it and confirms."""
     page = actor.page
     page.goto("/processes/client_ownership/start")
     data = registration(id_no, client_name)
@@ -246,6 +249,10 @@ def _pre_register(actor: Actor, id_no: str, client_name: str) -> int:
     actor.select("institutional", "false")
     with page.expect_navigation():
         page.click("#start-submit")
+    if warned_about is not None:
+        actor.expect(page.locator("#warnings")).to_contain_text(warned_about)
+        with page.expect_navigation():
+            page.click("#start-confirm")
     match = re.search(r"/cases/(\d+)$", page.url)
     if not match:
         problems = page.locator(".field-error, .flash.error").all_inner_texts()
@@ -369,7 +376,7 @@ def test_conflicting_registration_decided_by_trading_manager(chromium: Chromium,
         return acting_as(chromium, live_server, username, tmp_path)
 
     with as_("staff05") as staff:
-        instance_id = _pre_register(staff, id_no, client_name)
+        instance_id = _pre_register(staff, id_no, client_name, warned_about=user("staff04").full_name)
     with as_(support) as clerk:
         _confirm(clerk, instance_id)
     with as_("counter1") as counter:
@@ -378,6 +385,9 @@ def test_conflicting_registration_decided_by_trading_manager(chromium: Chromium,
         _aggregate(clerk, instance_id, f"B-{id_no[-4:]}")
     with as_("trading") as trading:
         trading.open_task(instance_id, "Task_DecideConflict")
+        trading.expect(trading.page.locator("#warnings")).to_contain_text(user("staff04").full_name)
+        trading.expect(trading.page.locator("#f-owner_decision option[value=existing]")).to_contain_text(
+            user("staff04").full_name)
         trading.select("owner_decision", "existing")
         trading.fill("conflict_reason", reason)
         trading.act("submit")
@@ -394,11 +404,12 @@ def test_conflicting_registration_decided_by_trading_manager(chromium: Chromium,
             page = person.page
             with page.expect_navigation(url=re.compile(r"/notices$")):
                 page.get_by_role("link", name="Notices", exact=True).click()
-            notice = page.locator("#notices li").filter(has_text=text)
+            notice = page.locator("#notices li").filter(has_text=client_name)
             person.expect(notice).to_have_count(1)
-            # a notice links only to a case its reader may open: staff04 took no part in staff05's case
-            link = notice.locator(f'a[href="/cases/{instance_id}"]')
-            person.expect(link).to_have_count(1 if username == "staff05" else 0)
+            person.expect(notice).to_contain_text(text)
+            # a link only to a case its reader may open: staff04 has no part in staff05's case
+            person.expect(notice.locator(f'a[href="/cases/{instance_id}"]')).to_have_count(
+                1 if username == "staff05" else 0)
 
     _fresh()
     owners = db.session.scalars(select(ClientOwnership).where(ClientOwnership.client_id_number == id_no,

@@ -32,7 +32,8 @@ def test_happy_path_reaches_registry() -> None:
     assert instance.status == "completed" and instance.outcome == "End_Registered"
     entry = db.session.scalars(select(ClientOwnership).where(ClientOwnership.client_id_number == id_no)).one()
     assert entry.staff.username == "staff01" and entry.account_no == "880012345678" and entry.archive_ref == "A-1"
-    types = [e.type for e in db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id))]
+    types = [e.type for e in db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                                .order_by(AuditEvent.seq))]
     assert types[0] == "case_started" and "ownership_registered" in types and types[-1] == "case_completed"
 
 

@@ -13,13 +13,13 @@ from sqlalchemy import or_, select
 from workflows import audit, cases, definitions, engine
 from workflows.access import case_for, may_view_case
 from workflows.db import db
-from workflows.errors import Invalid, NotFound
+from workflows.errors import Invalid, NotFound, Unconfirmed
 from workflows.expressions import RestrictedScriptEngine
 from workflows.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance
 
 from .i18n import tr, tr_fields
 from .inbox import _uploads
-from .presenter import case_fields, history_rows
+from .presenter import alert_rows, case_fields, history_rows
 
 bp = Blueprint("cases", __name__)
 
@@ -41,20 +41,29 @@ def start(key: str):  # type: ignore[no-untyped-def]
         cases.refuse_start(current_user, key, request.remote_addr)
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    warnings: list[Any] = []
+    fingerprint = ""
     status = 200
     if request.method == "POST":
         values = request.form.to_dict()
+        confirmed = values.pop("confirm_warnings", "")[:64]
         try:
-            instance = cases.start_case(key, current_user, values, uploads=_uploads(), ip=request.remote_addr)
+            instance = cases.start_case(key, current_user, values, uploads=_uploads(), ip=request.remote_addr,
+                                        confirmed=confirmed)
         except Invalid as exc:
             errors = tr_fields(exc)
             flash(tr(exc.message), "error")
             status = 422
+        except Unconfirmed as exc:  # shown with the form; the confirm button sends it again
+            warnings = alert_rows(exc.alerts, current_user)
+            fingerprint = exc.fingerprint
+            status = 409
         else:
             flash(_("Case #%(id)d started.", id=instance.id), "success")
             return redirect(url_for("cases.case_page", instance_id=instance.id))
     return render_template("start.html", definition=definition, built=built, fields=built.meta.start_form,
-                           values=values, errors=errors), status
+                           values=values, errors=errors, warnings=warnings,
+                           fingerprint=fingerprint), status
 
 
 @bp.route("/cases")
@@ -86,7 +95,7 @@ def case_page(instance_id: int):  # type: ignore[no-untyped-def]
     attachments = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)).all()
     completed, active = diagram_path(instance)
     return render_template("case.html", instance=instance, fields=case_fields(instance, data, current_user),
-                           history=history_rows(events, current_user), tasks=tasks, attachments=attachments,
+                           history=history_rows(events, current_user, data), tasks=tasks, attachments=attachments,
                            completed=completed, active=active)
 
 

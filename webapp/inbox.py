@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows import access, cases, definitions
+from workflows import access, alerts, cases, definitions, step_values
 from workflows.db import db
 from workflows.errors import Invalid, WorkflowError
 from workflows.forms import Upload
@@ -17,8 +17,8 @@ from workflows.models import Attachment, AuditEvent
 
 from .errors import wants_json
 from .i18n import tr, tr_fields
-from .presenter import case_fields, history_rows
-from .template_helpers import bilingual, inbox_counts_for_request
+from .presenter import alert_rows, case_fields, history_rows
+from .template_helpers import bilingual, inbox_counts_for_request, label_context
 
 bp = Blueprint("inbox", __name__)
 
@@ -82,7 +82,8 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
     may_act = task.state == "open" and cases.assignment.refusal(task, current_user) is None
     meta = cases.task_meta(task)
     data = cases.instance_data(task.instance)
-    reveal = {f.strip() for f in meta.properties.get("reveal", "").split(",") if f.strip()}
+    # the whole of a sensitive field only for the one who acts on the step that needs it
+    reveal = cases.revealed_fields(meta) if may_act else set()
     fields = case_fields(task.instance, data, current_user, reveal=reveal)
     events = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.instance_id == task.instance_id).order_by(AuditEvent.seq)
@@ -90,9 +91,12 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
     attachments = db.session.scalars(
         db.select(Attachment).where(Attachment.instance_id == task.instance_id).order_by(Attachment.id)
     ).all()
-    values = {**data, **submitted}
+    values = {**step_values.starting_values(task, meta, data), **submitted}
+    warnings = alert_rows(alerts.for_task(task, meta, data), current_user)
     return render_template("task.html", task=task, meta=meta, fields=fields, values=values, errors=errors,
-                           may_act=may_act, history=history_rows(events, current_user), attachments=attachments), status
+                           may_act=may_act, history=history_rows(events, current_user, data),
+                           attachments=attachments, warnings=warnings,
+                           label_ctx=label_context(task.instance, data)), status
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])

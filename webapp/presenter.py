@@ -5,18 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from workflows import audit
-from workflows.access import is_participant, sees_whole_records
+from workflows.access import is_participant, may_view_case, sees_whole_records
+from workflows.alerts import Alert
 from workflows.db import db
 from workflows.definitions import built_for
+from workflows.errors import Msg
 from workflows.models import AuditEvent, ProcessInstance, User
 from workflows.parser import BuiltDefinition
+from workflows.step_values import prefilled
 
-from .template_helpers import amount, bilingual, day, mask, role_name
+from .i18n import tr
+from .template_helpers import amount, bilingual, day, label_context, mask, option_label, role_name
 
 
 @dataclass
@@ -37,6 +41,32 @@ def field_catalog(built: BuiltDefinition) -> dict[str, tuple[str, str, str | Non
     return catalog
 
 
+def step_catalog(built: BuiltDefinition, spec_id: str | None,
+                 general: dict[str, tuple[str, str, str | None, dict[str, str]]] | None = None,
+                 ) -> dict[str, tuple[str, str, str | None, dict[str, str]]]:
+    """The catalog as one step reads it: that step's own labels and options first, so
+    a decision is labelled with the options of the step that made it."""
+    catalog = dict(general if general is not None else field_catalog(built))
+    meta = built.meta.tasks.get(spec_id) if spec_id else None
+    for ff in meta.form if meta is not None else []:
+        catalog[ff.id] = (ff.label, ff.type, ff.properties.get("sensitive"), dict(ff.options))
+    return catalog
+
+
+def step_words(built: BuiltDefinition) -> set[str]:
+    """Field ids several steps answer for themselves (``decision``, ``comment``): each
+    step's words, read in the history with that step's labels, not case data."""
+    seen: dict[str, int] = {}
+    for ff in built.meta.start_form:
+        seen[ff.id] = seen.get(ff.id, 0) + 1
+    for meta in built.meta.tasks.values():
+        taken = prefilled(meta)  # a revising step edits the case's data, it adds no words of its own
+        for ff in meta.form:
+            if ff.id not in taken and not ff.readonly:
+                seen[ff.id] = seen.get(ff.id, 0) + 1
+    return {key for key, count in seen.items() if count > 1}
+
+
 def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
     return {k: v[2] for k, v in field_catalog(built_for(instance.definition)).items() if v[2]}
 
@@ -44,7 +74,10 @@ def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
 def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
                 reveal: set[str] | None = None, for_people: bool = True) -> list[FieldRow]:
     """The case's data for display: masked unless the task needs it or the user audits."""
-    catalog = field_catalog(built_for(instance.definition))
+    built = built_for(instance.definition)
+    catalog = field_catalog(built)
+    own_words = step_words(built) if for_people else set()
+    ctx = label_context(instance, data)
     whole = sees_whole_records(user)
     if whole and not is_participant(user, instance):
         audit.security("record_viewed", user=user, ip=request.remote_addr if request else None,
@@ -52,13 +85,13 @@ def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
         db.session.commit()
     rows = []
     for key, (label, ftype, sensitive, options) in catalog.items():
-        if key not in data:
+        if key not in data or key in own_words:
             continue
         value = data[key]
         if not for_people:
             pass  # machines get the stored values (masked all the same)
         elif ftype == "enum" and value in options:
-            value = bilingual(options[value])
+            value = option_label(options[value], ctx)
         elif ftype == "decimal" and value is not None:
             value = amount(value)
         elif ftype == "date" and value:
@@ -73,14 +106,17 @@ SYSTEM_FIELDS = {
     "path": _l("Steps passed"), "assignee": _l("Assignee"), "groups": _l("Groups"), "rules": _l("Rules fired"),
     "outcome": _l("Outcome"), "to": _l("To"), "to_user_id": _l("To"), "owner": _l("Owner"),
     "registry_entry": _l("Registry entry"), "violation": _l("Violation"), "task": _l("Task"),
-    "escalated_to": _l("Escalated to"),
+    "escalated_to": _l("Escalated to"), "warnings": _l("Warnings seen and confirmed"),
 }
 
 
-def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str]) -> Any:
+def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
+           ctx: dict[str, Any] | None = None) -> Any:
     """A recorded value as a person reads it: names instead of ids, yes/no, option labels."""
     if value is None:
         return None
+    if key == "warnings" and isinstance(value, list):
+        return " ".join(_warning_text(w) for w in value)
     if key == "path" and isinstance(value, list):
         return " → ".join(bilingual(names.get(v, v)) for v in value)
     if key == "groups" and isinstance(value, list):
@@ -98,8 +134,17 @@ def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str])
     if isinstance(value, dict) and "filename" in value:
         return value["filename"]
     if options and isinstance(value, str) and value in options:
-        return bilingual(options[value])
+        return option_label(options[value], ctx)
     return value
+
+
+def _warning_text(warning: Any) -> str:
+    if isinstance(warning, dict) and warning.get("template"):
+        try:
+            return tr(Msg(str(warning["template"]), **(warning.get("params") or {})))
+        except (KeyError, ValueError, TypeError):
+            return str(warning["template"])
+    return str(warning)
 
 
 @dataclass
@@ -108,26 +153,57 @@ class HistoryRow:
     changes: list[tuple[str, Any, Any]]
 
 
-def history_rows(events: list[AuditEvent], user: User) -> list[HistoryRow]:
+def history_rows(events: list[AuditEvent], user: User, data: dict[str, Any] | None = None) -> list[HistoryRow]:
+    """Events as people read them; ``data`` (the case's) fills names into option labels."""
     if not events:
         return []
     instance = db.session.get(ProcessInstance, events[0].instance_id)
     assert instance is not None
     built = built_for(instance.definition)
-    catalog = field_catalog(built)
+    general = field_catalog(built)
+    catalogs: dict[str | None, dict[str, tuple[str, str, str | None, dict[str, str]]]] = {}
+    ctx = label_context(instance, data if data is not None else {})
     names = built.meta.names
     whole = sees_whole_records(user)
     rows = []
     for ev in events:
+        if ev.task_spec not in catalogs:
+            catalogs[ev.task_spec] = step_catalog(built, ev.task_spec, general)
+        catalog = catalogs[ev.task_spec]
         changes = []
         for key, pair in (ev.changes or {}).items():
             if key.startswith("_"):
                 continue  # facts kept for verification only
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            if old in (None, "") and new in (None, ""):
+                continue  # a field left empty: nothing to read
+            if key == "comment" and ev.type == "task_completed":
+                continue  # the step's own comment has its own column
             label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
-            old, new = _shown(key, old, options, names), _shown(key, new, options, names)
+            old, new = _shown(key, old, options, names, ctx), _shown(key, new, options, names, ctx)
             changes.append((bilingual(SYSTEM_FIELDS.get(key, label)), old, new))
         rows.append(HistoryRow(ev, changes))
+    return rows
+
+
+@dataclass
+class AlertRow:
+    kind: str
+    text: str
+    details: dict[str, Any]
+    link: str | None  # only to a case the reader may open
+
+
+def alert_rows(found: list[Alert], viewer: User) -> list[AlertRow]:
+    """Warnings in the reader's language, each linking to its case when the reader may open it."""
+    rows = []
+    for alert in found:
+        link = None
+        if alert.case_id is not None:
+            other = db.session.get(ProcessInstance, alert.case_id)
+            if other is not None and may_view_case(viewer, other):
+                link = url_for("cases.case_page", instance_id=other.id)
+        rows.append(AlertRow(alert.kind, tr(alert.message), dict(alert.details), link))
     return rows

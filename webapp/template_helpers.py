@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Flask
@@ -63,6 +64,43 @@ def outcome_label(instance: Any) -> str:
 
     name = built_for(instance.definition).meta.end_events.get(instance.outcome, instance.outcome)
     return bilingual(name)
+
+
+_NAME = r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}"
+_NAMED = re.compile(rf"(\s*[（(]){_NAME}([)）])|{_NAME}")
+
+
+def _lookup(ctx: dict[str, Any], dotted: str) -> Any:
+    value: Any = ctx
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def option_label(label: str | None, ctx: dict[str, Any] | None = None) -> str:
+    """An option as the user reads it: their language, then ``{name}`` placeholders
+    filled from the case (``{initiator_name}``, ``{conflict.staff_name}``). Without a
+    value, a placeholder and the brackets around it are left out."""
+    text = bilingual(label)
+    if "{" not in text:
+        return text
+
+    def fill(match: re.Match[str]) -> str:
+        value = _lookup(ctx or {}, match.group(2) or match.group(4))
+        if value in (None, "") or isinstance(value, (dict, list)):
+            return ""
+        return f"{match.group(1) or ''}{value}{match.group(3) or ''}"
+
+    return _NAMED.sub(fill, text).strip()
+
+
+def label_context(instance: Any, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Values option labels may name: the case's data and its people."""
+    ctx = dict(data or {})
+    ctx["initiator_name"] = instance.started_by.full_name if instance.started_by else ""
+    subject = getattr(instance, "subject_user", None)
+    ctx["subject_name"] = subject.full_name if subject is not None else ctx["initiator_name"]
+    return ctx
 
 
 def mask(value: Any, kind: str | None = None) -> str:
@@ -151,7 +189,7 @@ def task_outcome(task: Any) -> str:
     meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)
     for ff in meta.form if meta else []:
         if ff.id == "decision":
-            return bilingual(dict(ff.options).get(task.outcome, task.outcome))
+            return option_label(dict(ff.options).get(task.outcome, task.outcome), label_context(task.instance))
     return task.outcome
 
 
@@ -186,6 +224,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["outcome_label"] = outcome_label
     app.jinja_env.filters["notice_text"] = notice_text
     app.jinja_env.filters["task_outcome"] = task_outcome
+    app.jinja_env.filters["option_label"] = option_label
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -46,7 +46,7 @@ def may_search_cases(user: User) -> bool:
 
 
 def may_view_case(user: User, instance: ProcessInstance) -> bool:
-    return may_audit(user) or is_participant(user, instance)
+    return may_audit(user) or is_participant(user, instance) or decides_about(user, instance)
 
 
 REGISTRY_READERS = ("trading_manager", "finance_manager", "gm", "auditor", "project_director", "support")
@@ -75,6 +75,29 @@ def may_administer(user: User) -> bool:
 def works_cases(user: User) -> bool:
     """Whether any role gives business work (start cases, an inbox); a pure administrator has none."""
     return bool(user.roles - SYSTEM_ROLES)
+
+
+def decides_about(user: User, instance: ProcessInstance) -> bool:
+    """Someone who may act now on a step that shows warnings, in another case of the same
+    process and business key (another registration of the same client), may open this
+    case: the warning links to it and the decision is made with it. Not its starter."""
+    if not instance.business_key:
+        return False
+    from .definitions import built_for
+
+    related = db.session.scalars(
+        select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
+            ProcessInstance.process_key == instance.process_key,
+            ProcessInstance.business_key == instance.business_key, ProcessInstance.id != instance.id,
+            ProcessInstance.started_by_id != user.id, HumanTask.state == "open").limit(50)
+    ).all()
+    for task in related:
+        meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)
+        if meta is None or not meta.properties.get("warnings") or task.instance.subject_user_id == user.id:
+            continue
+        if assignment.refusal(task, user) is None:
+            return True
+    return False
 
 
 def sees_whole_records(user: User) -> bool:

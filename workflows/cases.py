@@ -20,12 +20,12 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import access, assignment, audit, engine, forms, helpers
+from . import access, alerts, assignment, audit, engine, forms, helpers, step_values
 from .clock import now
 from .context import CaseContext
 from .db import db
 from .definitions import built_for, latest
-from .errors import Conflict, Forbidden, Invalid, Msg, NotFound, WorkflowError
+from .errors import Conflict, Forbidden, Invalid, Msg, NotFound, Unconfirmed, WorkflowError
 from .expressions import RestrictedScriptEngine
 from .models import Attachment, HumanTask, OrgUnit, ProcessInstance, User
 from .parser import BuiltDefinition, TaskMeta
@@ -79,13 +79,20 @@ def refuse_start(user: User, process_key: str, ip: str | None = None) -> None:
 
 
 def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str = "web",
-               uploads: dict[str, forms.Upload] | None = None, ip: str | None = None) -> ProcessInstance:
+               uploads: dict[str, forms.Upload] | None = None, ip: str | None = None,
+               confirmed: bool | str = True) -> ProcessInstance:
+    """Start a case. Unless ``confirmed`` is True or the fingerprint of the very warnings
+    found, the diagram's start warnings (a client already owned, …) stop the start with
+    :class:`Unconfirmed`: the starter sees them and confirms."""
     definition = latest(process_key)
     assert definition is not None
     built = built_for(definition)
     if not may_start(user, built):
         refuse_start(user, process_key, ip)
     clean, files = forms.validate(built.meta.start_form, data, uploads)
+    warned = alerts.for_start(built, clean, user)
+    if warned and confirmed is not True and confirmed != alerts.fingerprint(warned):
+        raise Unconfirmed("please read the warnings and confirm to go on", warned, alerts.fingerprint(warned))
     props = built.meta.properties
     key_field = props.get("businessKey")
     instance = ProcessInstance(
@@ -103,8 +110,10 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
         stored = _store_uploads(instance, None, files, user)
         clean.update(stored)
         wf = engine.new_workflow(built, clean, CaseEngine(ctx))
-        audit.record(instance, "case_started", user, changes=audit.diff({}, clean), via=via,
-                     task_name=built.name)
+        started = audit.diff({}, clean)
+        if warned:  # the starter saw these and went on: part of the record
+            started["warnings"] = [None, [a.as_record() for a in warned]]
+        audit.record(instance, "case_started", user, changes=started, via=via, task_name=built.name)
         _advance(ctx, wf, built)
         db.session.commit()
     return instance
@@ -194,6 +203,11 @@ def task_meta(task: HumanTask) -> TaskMeta:
     return built_for(task.instance.definition).meta.tasks[task.spec_id]
 
 
+def revealed_fields(meta: TaskMeta) -> set[str]:
+    """Sensitive fields the step's performer sees whole (task property ``reveal``)."""
+    return {f.strip() for f in meta.properties.get("reveal", "").split(",") if f.strip()}
+
+
 def claim(task_id: int, user: User, *, via: str = "web", ip: str | None = None) -> HumanTask:
     task = get_task(task_id, user, for_action=True, ip=ip)
     if task.state != "open":
@@ -264,12 +278,12 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict("this task is no longer waiting for input")
     clean, files = forms.validate(meta.form, data, uploads, current=spiff_task.data)
+    start = step_values.previous_values(task, meta, spiff_task.data)
     # The state we deserialized is still the latest, or 409. A task finished by a
     # concurrent request shows up as a non-READY task in the newer state instead.
     lock_for_write(instance)
     with all_or_nothing("the process could not continue: %(reason)s"):
         clean.update(_store_uploads(instance, task, files, user))
-        before = dict(spiff_task.data)
         spiff_task.data = {**spiff_task.data, **clean}
         ctx.task = spiff_task
         spiff_task.run()
@@ -279,7 +293,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
         task.claimed_by_id = task.claimed_by_id or (None if task.assigned_user_id else user.id)
         task.outcome = str(clean.get("decision"))[:40] if clean.get("decision") else "completed"
         audit.record(instance, "task_completed", user, task_spec=task.spec_id, task_name=task.name,
-                     human_task_id=task.id, changes=audit.diff(before, spiff_task.data, set(clean)),
+                     human_task_id=task.id, changes=step_values.submitted(start, clean),
                      comment=clean.get("comment") if isinstance(clean.get("comment"), str) else None, via=via)
         _advance(ctx, wf, built)
         result = Completion(task.id, task.name, instance.id, instance.status)

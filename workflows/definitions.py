@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from . import engine
+from . import alerts, engine
 from .db import db
 from .errors import Msg, NotFound
 from .models import ProcessDefinition, User
@@ -32,7 +32,11 @@ def _sha(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
 
 def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str = "process.bpmn") -> BuiltDefinition:
     """Build and check a diagram without deploying it; raises DefinitionError."""
-    return check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename)
+    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename)
+    for element, name in alerts.unknown_names(built):
+        raise DefinitionError(f"unknown warnings '{name}' (known: {', '.join(sorted(alerts.providers()))})",
+                              element=element, filename=filename)
+    return built
 
 
 def deploy(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, *, by: User | None = None,

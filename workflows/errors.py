@@ -54,3 +54,15 @@ class Conflict(WorkflowError):
 class Invalid(WorkflowError):
     status = 422
     code = "invalid"
+
+
+class Unconfirmed(WorkflowError):
+    """Warnings the person must see and confirm before the action is taken."""
+
+    status = 409
+    code = "confirmation_required"
+
+    def __init__(self, message: str, alerts: list[Any], fingerprint: str = "") -> None:
+        super().__init__(message)
+        self.alerts = alerts
+        self.fingerprint = fingerprint  # sent back to confirm exactly these warnings

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from .db import db
 from .errors import Msg
 from .models import ClientOwnership, ProcessInstance, User
+from .org import department_of
 
 PROCESS_KEY = "client_ownership"
 
@@ -20,8 +21,15 @@ def normalise_id(id_number: str) -> str:
 
 def find_conflict(client_id_number: str, instance: ProcessInstance) -> dict[str, Any] | None:
     """Another staff member owns the client, or has a running registration of them."""
-    key = normalise_id(client_id_number)
     applicant_id = instance.subject_user_id or instance.started_by_id
+    return lookup_conflict(client_id_number, applicant_id, instance)
+
+
+def lookup_conflict(client_id_number: str, applicant_id: int,
+                    instance: ProcessInstance | None = None) -> dict[str, Any] | None:
+    """The conflict a registration by ``applicant_id`` would have; without a case (the
+    start form), every running registration by someone else counts as earlier."""
+    key = normalise_id(client_id_number)
     owned = db.session.scalars(
         select(ClientOwnership).where(ClientOwnership.client_id_number == key, ClientOwnership.status == "active",
                                       ClientOwnership.staff_id != applicant_id)
@@ -29,17 +37,65 @@ def find_conflict(client_id_number: str, instance: ProcessInstance) -> dict[str,
     if owned is not None:
         return {"kind": "owned", "staff_id": owned.staff_id, "staff_name": owned.staff.full_name,
                 "since": owned.effective_date.isoformat(), "entry_id": owned.id}
-    reserved = db.session.scalars(
-        select(ProcessInstance).where(
-            ProcessInstance.process_key == PROCESS_KEY, ProcessInstance.status == "running",
-            ProcessInstance.business_key == key, ProcessInstance.id != instance.id,
-            ProcessInstance.started_by_id != applicant_id, ProcessInstance.started_at <= instance.started_at,
-        ).order_by(ProcessInstance.id)
-    ).first()
+    query = select(ProcessInstance).where(
+        ProcessInstance.process_key == PROCESS_KEY, ProcessInstance.status == "running",
+        ProcessInstance.business_key == key, ProcessInstance.started_by_id != applicant_id,
+    )
+    if instance is not None:
+        query = query.where(ProcessInstance.id != instance.id, ProcessInstance.started_at <= instance.started_at)
+    reserved = db.session.scalars(query.order_by(ProcessInstance.id)).first()
     if reserved is not None:
         return {"kind": "reserved", "staff_id": reserved.started_by_id, "staff_name": reserved.started_by.full_name,
                 "since": reserved.started_at.date().isoformat(), "instance_id": reserved.id}
     return None
+
+
+def conflict_alerts(source: Any) -> list[Any]:
+    """The facts of a conflict for the person registering, confirming or deciding.
+
+    On the start form the registry is looked up live; on a task, the conflict the
+    case recorded (the one the decision is about) is described.
+    """
+    from .alerts import Alert
+
+    if source.instance is None:
+        number = source.data.get("client_id_number")
+        conflict = lookup_conflict(str(number), source.applicant.id) if number else None
+    else:
+        conflict = source.data.get("conflict")
+    if not isinstance(conflict, dict) or not conflict.get("staff_id"):
+        return []
+    staff = db.session.get(User, int(conflict["staff_id"]))
+    name = staff.full_name if staff is not None else str(conflict.get("staff_name") or "")
+    unit = _unit_path(staff)
+    details: dict[str, Any] = {"kind": conflict.get("kind"), "staff_name": name, "unit": unit,
+                               "since": conflict.get("since"), "registry_entry_id": None, "case_id": None}
+    if conflict.get("kind") == "owned":
+        entry = db.session.get(ClientOwnership, int(conflict.get("entry_id") or 0))
+        if entry is not None:
+            details.update(since=entry.effective_date.isoformat(), registry_entry_id=entry.id,
+                           case_id=entry.instance_id)
+        message = Msg("The client is already owned by %(name)s (%(unit)s) since %(date)s (registry entry "
+                      "#%(entry)s).", name=name, unit=unit, date=details["since"],
+                      entry=details["registry_entry_id"] or conflict.get("entry_id"))
+        return [Alert("ownership_owned", message, details, details["case_id"])]
+    other = db.session.get(ProcessInstance, int(conflict.get("instance_id") or 0))
+    if other is not None:
+        details.update(since=other.started_at.date().isoformat(), case_id=other.id)
+    message = Msg("The client is already reserved by %(name)s (%(unit)s): case #%(case)s, pre-registered on "
+                  "%(date)s.", name=name, unit=unit, case=details["case_id"] or conflict.get("instance_id"),
+                  date=details["since"])
+    return [Alert("ownership_reserved", message, details, details["case_id"])]
+
+
+def _unit_path(staff: User | None) -> str:
+    """'项目一部 / 工行一网点' — the staff member's department and own unit."""
+    if staff is None or staff.unit is None:
+        return "—"
+    department = department_of(staff)
+    if department is None or department.id == staff.unit.id:
+        return staff.unit.name
+    return f"{department.name} / {staff.unit.name}"
 
 
 def register(instance: ProcessInstance, data: dict[str, Any], actor: User | None) -> ClientOwnership:

@@ -117,6 +117,7 @@ class TaskMeta:
     due: str | None
     properties: dict[str, str]
     documentation: str = ""
+    multi: bool = False  # a multi-instance task: each instance is its own performer's step
 
 
 @dataclass
@@ -189,6 +190,7 @@ def extract_meta(root: etree._Element) -> ProcessMeta:
             candidate_groups=groups, assignee=ut.get(f"{{{CAMUNDA_NS}}}assignee"),
             due=ut.get(f"{{{CAMUNDA_NS}}}dueDate"), properties=_properties(ut),
             documentation=(doc.text or "").strip() if doc is not None else "",
+            multi=ut.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None,
         )
     return ProcessMeta(
         process_id=proc.get("id") or "", name=proc.get("name") or proc.get("id") or "",

@@ -51,7 +51,30 @@ SCHEMAS: dict[str, Any] = {
     "FormField": {"type": "object", "required": ["id", "label", "type", "required", "options"], "properties": {
         "id": {"type": "string"}, "label": {"type": "string"},
         "type": {"type": "string", "enum": ["string", "text", "long", "decimal", "boolean", "date", "enum", "file"]},
-        "required": {"type": "boolean"}, "options": {"type": "array", "items": _ref("Option")}}},
+        "required": {"type": "boolean"},
+        "options": {"type": "array", "items": _ref("Option"),
+                    "description": "labels may name the case's people (filled in on a single task)"},
+        "value": {"nullable": True,
+                  "description": "single task only: the value this step's form starts from — what this same "
+                                 "step submitted in an earlier round, else the field's default; never another "
+                                 "step's answer (fields a revising step edits start from the case's data)"}}},
+    "Warning": {"type": "object", "required": ["kind", "message", "details"], "properties": {
+        "kind": {"type": "string", "description": "e.g. ownership_owned, ownership_reserved"},
+        "message": {"type": "string", "description": "for people, in the request's language"},
+        "details": {"type": "object", "additionalProperties": True,
+                    "description": "staff_name, unit, since (ISO date), registry_entry_id, case_id"},
+        "link": {"type": "string", "nullable": True,
+                 "description": "page of the other case, only when you may open it"}}},
+    "StartBody": {"type": "object", "properties": {
+        "data": {"type": "object", "additionalProperties": True, "description": "start-form field id → value"},
+        "confirm_warnings": {"oneOf": [{"type": "string"}, {"type": "boolean"}],
+                             "description": "go on despite the start warnings: the `confirm_warnings` value "
+                                            "of the 409 answer (exactly those warnings), or true (any)"}}},
+    "WarningsToConfirm": {"type": "object", "required": ["error", "message", "warnings", "confirm_warnings"],
+                          "properties": {
+        "error": {"type": "string", "enum": ["confirmation_required"]}, "message": {"type": "string"},
+        "warnings": {"type": "array", "items": _ref("Warning")},
+        "confirm_warnings": {"type": "string", "description": "send this back to start the case anyway"}}},
     "ProcessVersion": {"type": "object", "required": ["version", "deployed_at"], "properties": {
         "version": {"type": "integer"}, "deployed_at": {"type": "string", "format": "date-time"}}},
     "Process": {"type": "object", "required": ["key", "name", "latest_version", "versions", "can_start",
@@ -68,7 +91,12 @@ SCHEMAS: dict[str, Any] = {
         "created_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": "string", "format": "date-time", "nullable": True},
         "overdue": {"type": "boolean"}, "bulk": {"type": "boolean"},
-        "form": {"type": "array", "items": _ref("FormField")}}},
+        "form": {"type": "array", "items": _ref("FormField")},
+        "data": {"type": "object", "additionalProperties": True,
+                 "description": "single task only: case data, masked except the fields the step reveals "
+                                "(task property `reveal`) to the one who may act on it"},
+        "warnings": {"type": "array", "items": _ref("Warning"),
+                     "description": "single task only: facts to decide with (task property `warnings`)"}}},
     "TaskList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": _ref("Task")}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
@@ -118,9 +146,12 @@ def spec(server: str) -> dict[str, Any]:
             "/api/v1/processes/{key}/instances": {"post": {
                 "summary": "Start a case with its start-form data", "security": secured,
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "requestBody": BODY,
+                "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("StartBody")}}},
                 "responses": {"201": _json(_ref("Instance"), "The new case"),
-                              **_errors("400", "401", "403", "404", "409", "422", "429")}}},
+                              **_errors("400", "401", "403", "404", "422", "429"),
+                              "409": _json(_ref("WarningsToConfirm"),
+                                           "Warnings to read first (e.g. the client is already owned or "
+                                           "reserved): nothing was started")}}},
             "/api/v1/tasks": {"get": {
                 "summary": "My tasks and my groups' tasks", "security": secured,
                 "parameters": [

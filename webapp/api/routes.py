@@ -10,15 +10,16 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from workflows import cases, definitions, inbox
+from workflows import alerts, cases, definitions, inbox, step_values
 from workflows.access import case_for
 from workflows.db import db
-from workflows.errors import Invalid
+from workflows.errors import Invalid, Unconfirmed
 from workflows.forms import Upload
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
-from ..presenter import case_fields, history_rows
-from ..template_helpers import bilingual
+from ..i18n import tr
+from ..presenter import alert_rows, case_fields, history_rows
+from ..template_helpers import bilingual, label_context, option_label
 from .auth import api_user, token_required
 from .openapi import spec
 
@@ -92,9 +93,12 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _field(ff: Any) -> dict[str, Any]:
-    return {"id": ff.id, "label": bilingual(ff.label), "type": ff.type, "required": ff.required,
-            "options": [{"id": k, "label": bilingual(v)} for k, v in ff.options]}
+def _field(ff: Any, ctx: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {"id": ff.id, "label": bilingual(ff.label), "type": ff.type, "required": ff.required,
+           "options": [{"id": k, "label": option_label(v, ctx)} for k, v in ff.options]}
+    if values is not None:
+        out["value"] = _plain(values.get(ff.id))
+    return out
 
 
 def _task_json(task: HumanTask | inbox.InboxRow, instance: ProcessInstance) -> dict[str, Any]:
@@ -106,6 +110,27 @@ def _task_json(task: HumanTask | inbox.InboxRow, instance: ProcessInstance) -> d
         "overdue": bool(task.due_at and task.state == "open" and task.due_at < _now()),
         "bulk": bool(task.bulk), "form": [_field(ff) for ff in (meta.form if meta else [])],
     }
+
+
+def _task_detail_json(task: HumanTask) -> dict[str, Any]:
+    """One task as its page shows it: the form with the values this step starts from and
+    options naming the case's people, the case data (the step's revealed fields whole for
+    the one who may act), and the warnings to decide with."""
+    user = api_user()
+    instance = task.instance
+    meta = cases.task_meta(task)
+    data = cases.instance_data(instance)
+    may_act = task.state == "open" and cases.assignment.refusal(task, user) is None
+    ctx = label_context(instance, data)
+    values = step_values.starting_values(task, meta, data)
+    out = _task_json(task, instance)
+    out["form"] = [_field(ff, ctx, values) for ff in meta.form]
+    reveal = cases.revealed_fields(meta) if may_act else set()
+    out["data"] = {row.id: _plain(row.value)
+                   for row in case_fields(instance, data, user, reveal=reveal, for_people=False)}
+    out["warnings"] = [{"kind": w.kind, "message": w.text, "details": _plain(w.details), "link": w.link}
+                       for w in alert_rows(alerts.for_task(task, meta, data), user)]
+    return out
 
 
 def _now():  # type: ignore[no-untyped-def]
@@ -176,8 +201,25 @@ def processes():  # type: ignore[no-untyped-def]
 def start(key: str):  # type: ignore[no-untyped-def]
     data = _body()
     uploads = _uploads(data)
-    instance = cases.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
+    try:
+        instance = cases.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads,
+                                    confirmed=_confirmation())
+    except Unconfirmed as exc:  # like the start page: the warnings, and the value that confirms them
+        warnings = [{"kind": w.kind, "message": w.text, "details": _plain(w.details), "link": w.link}
+                    for w in alert_rows(exc.alerts, api_user())]
+        return jsonify({"error": exc.code, "message": tr(exc.message), "warnings": warnings,
+                        "confirm_warnings": exc.fingerprint}), 409
     return jsonify(_instance_json(instance)), 201
+
+
+def _confirmation() -> bool | str:
+    """``confirm_warnings`` beside ``data``: the value a 409 answered, or true for any warning."""
+    value = (request.get_json(silent=True) or {}).get("confirm_warnings", "")
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise Invalid("please correct the highlighted fields", {"confirm_warnings": "must be a text or true"})
+    return value[:64]
 
 
 @bp.get("/tasks")
@@ -204,7 +246,7 @@ def task_list():  # type: ignore[no-untyped-def]
 @token_required
 def task_detail(task_id: int):  # type: ignore[no-untyped-def]
     task = cases.get_task(task_id, api_user(), ip=request.remote_addr)
-    return jsonify(_task_json(task, task.instance))
+    return jsonify(_task_detail_json(task))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
@@ -244,7 +286,7 @@ def history(instance_id: int):  # type: ignore[no-untyped-def]
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                 .order_by(AuditEvent.seq)).all()
     items = []
-    for row in history_rows(events, api_user()):
+    for row in history_rows(events, api_user(), cases.instance_data(instance)):
         ev = row.event
         items.append({"seq": ev.seq, "at": _iso(ev.at), "actor": ev.actor_name, "type": ev.type, "via": ev.via,
                       "task_key": ev.task_spec, "task_name": bilingual(ev.task_name) if ev.task_name else None,
