@@ -52,6 +52,7 @@ def _busy(exc: OperationalError) -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
+        recover()  # a refusal saves nothing: what it logged was committed before it was raised
         fields = tr_fields(exc)
         return respond(exc.status, exc.code, tr(exc.message), fields)
 
