@@ -107,7 +107,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, registry, template_helpers
     from .api.auth import rate_key
     from .api.routes import rate_limit
+    from .inputs import register as register_inputs
 
+    register_inputs(app)  # before the blueprints' own checks, which log the path
     for module in (auth, inbox, cases, audit_views, admin, registry, profile, designer):
         app.register_blueprint(module.bp)
     limiter.init_app(app)

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from workflows import accounts, audit
 from workflows.db import db
+from workflows.forms import escaped, has_control_characters
 
 from .config import Config
 from .i18n import tr
@@ -18,9 +19,14 @@ from .i18n import tr
 bp = Blueprint("auth", __name__)
 
 
+def _no_control_characters(_form: FlaskForm, field: StringField) -> None:
+    if field.data and has_control_characters(field.data):
+        raise ValidationError("control characters")
+
+
 class LoginForm(FlaskForm):
-    username = StringField("username", validators=[DataRequired(), Length(max=60)])
-    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+    username = StringField("username", validators=[DataRequired(), Length(max=60), _no_control_characters])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200), _no_control_characters])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -38,6 +44,12 @@ def login():  # type: ignore[no-untyped-def]
             return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
         error = tr(reason or "wrong username or password")
         status = 429 if reason and reason.startswith("too many") else 401
+    elif request.method == "POST" and "control characters" in form.username.errors + form.password.errors:
+        audit.security("login_refused", username=escaped(form.username.data or "", 60), ip=request.remote_addr,
+                       detail="control characters in the username or password")
+        db.session.commit()
+        error = _("The username or password contains characters that are not allowed.")
+        status = 400
     elif request.method == "POST":
         error = _("Please enter your username and password.")
         status = 400

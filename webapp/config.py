@@ -49,5 +49,9 @@ class Config:
 
 def engine_options(uri: str) -> dict:
     if uri.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        from workflows.db import BufferedConnection
+
+        # timeout = SQLite's busy timeout: a writer waits this long for another's commit. Below
+        # gunicorn's 30 s worker timeout, so a jam answers 503 instead of a killed worker.
+        return {"connect_args": {"timeout": 20, "check_same_thread": False, "factory": BufferedConnection}}
     return {"pool_pre_ping": True}

@@ -8,6 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workflows import audit
@@ -32,9 +33,26 @@ def respond(status: int, code: str, message: str, fields: dict[str, str] | None 
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
 
+def recover() -> None:
+    """End the failed transaction so this worker's next request starts clean; a connection
+    that cannot even roll back is dropped from the pool rather than handed out again."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - whatever broke the connection, the cure is a new one
+        log.exception("rollback failed; discarding the connection")
+        db.session.invalidate()
+        db.session.remove()
+
+
+def _busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
+        recover()  # a refusal saves nothing: what it logged was committed before it was raised
         fields = tr_fields(exc)
         return respond(exc.status, exc.code, tr(exc.message), fields)
 
@@ -63,8 +81,17 @@ def register(app: Flask) -> None:
         extra = [(k, v) for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")]
         return body, status, extra
 
+    @app.errorhandler(OperationalError)
+    def _database(exc: OperationalError):  # type: ignore[no-untyped-def]
+        if not _busy(exc):
+            return _unexpected(exc)
+        recover()
+        log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+        body, status = respond(503, "busy", _("The system is busy; nothing was saved. Please try again in a moment."))
+        return body, status, [("Retry-After", "2")]
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        db.session.rollback()
+        recover()
         log.exception("unexpected error on %s %s", request.method, request.path)
         return respond(500, "server_error", _("Something went wrong on our side; nothing was saved."))

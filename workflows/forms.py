@@ -27,6 +27,25 @@ CONTENT_SIGNATURES = {
 }
 TRUE = {"true", "1", "yes", "on", "y"}
 FALSE = {"false", "0", "no", "off", "n"}
+MAX_NUMBER_TEXT = 60
+MAX_DECIMAL_PLACES = 10
+
+# Characters no text may hold: control characters (NUL is refused by PostgreSQL and kept by
+# SQLite), lone surrogates (no encoding can store them) and bidirectional overrides (they
+# make a name read differently from what it is). Multi-line text keeps tab and line breaks.
+_BAD_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+CONTROL_CHARACTERS = "must not contain control characters"
+
+
+def has_control_characters(text: str, multiline: bool = False) -> bool:
+    """True when ``text`` holds a character no field may store (see above)."""
+    return (_BAD_IN_TEXT if multiline else _BAD_IN_LINE).search(text) is not None
+
+
+def escaped(text: str, limit: int = 200) -> str:
+    """``text`` with those characters written as escapes: safe for the security log."""
+    return _BAD_IN_LINE.sub(lambda m: ascii(m.group())[1:-1], text[:limit])
 
 
 @dataclass
@@ -54,6 +73,8 @@ def _check_upload(ff: FormField, upload: Upload) -> str | None:
     accept = {a.strip().lower() for a in ff.constraints.get("accept", "").split(",") if a.strip()} or DEFAULT_ACCEPT
     limit = int(ff.constraints.get("maxsize") or DEFAULT_MAX_UPLOAD)
     name = upload.filename or ""
+    if has_control_characters(name) or has_control_characters(upload.content_type or ""):
+        return "the file name contains characters that are not allowed"
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if ext not in accept:
         return Msg("file type not allowed (allowed: %(types)s)", types=", ".join(sorted(accept)))
@@ -129,18 +150,15 @@ def _convert(ff: FormField, text: str) -> Any:
         limit = int(c.get("maxlength") or (4000 if ff.type == "text" else 500))
         if len(text) > limit:
             raise ValueError(Msg("at most %(n)s characters", n=limit))
+        if has_control_characters(text, multiline=ff.type == "text"):
+            raise ValueError(CONTROL_CHARACTERS)
         if c.get("minlength") and len(text) < int(c["minlength"]):
             raise ValueError(Msg("at least %(n)s characters", n=c["minlength"]))
         if c.get("pattern") and not re.fullmatch(c["pattern"], text):
             raise ValueError("not in the expected format")
         return text
     if ff.type in ("long", "decimal"):
-        try:
-            number: Any = int(text) if ff.type == "long" else Decimal(text.replace(",", ""))
-        except (ValueError, InvalidOperation):
-            raise ValueError("must be a whole number" if ff.type == "long" else "must be a number") from None
-        if isinstance(number, Decimal) and not number.is_finite():
-            raise ValueError("must be a number")
+        number = _number(ff.type, text)
         if abs(number) > 10**15:
             raise ValueError("number too large")
         if c.get("min") not in (None, "") and number < Decimal(c["min"]):
@@ -168,3 +186,26 @@ def _convert(ff: FormField, text: str) -> Any:
             raise ValueError("not one of the allowed options")
         return text
     raise ValueError("unsupported field type")
+
+
+def _number(kind: str, text: str) -> int | Decimal:
+    """A whole number or a decimal, refusing what would overflow later: ``1e1000000`` is a
+    valid Decimal, but any arithmetic on it (even ``abs``) raises decimal.Overflow."""
+    message = "must be a whole number" if kind == "long" else "must be a number"
+    if len(text) > MAX_NUMBER_TEXT:
+        raise ValueError("number too large" if re.fullmatch(r"[-+]?[0-9,]+", text) else message)
+    try:
+        number: int | Decimal = int(text) if kind == "long" else Decimal(text.replace(",", ""))
+    except (ValueError, InvalidOperation):
+        raise ValueError(message) from None
+    if isinstance(number, Decimal):
+        if not number.is_finite():
+            raise ValueError(message)
+        if number.is_zero():
+            return Decimal(0)
+        if number.adjusted() > 15:
+            raise ValueError("number too large")
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+            raise ValueError(Msg("at most %(n)s decimal places", n=MAX_DECIMAL_PLACES))
+    return number

@@ -7,6 +7,7 @@ built, and some as plain KeyError. Everything here turns problems into a
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from .durations import DurationError, check_timer_value, parse_duration
 from .expressions import UnsafeExpression, check_expression, check_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -220,10 +222,15 @@ class RecordingDMNEngine(DMNEngine):
 
 
 class _BusinessRuleTaskParser(BusinessRuleTaskParser):
-    def create_task(self):  # type: ignore[no-untyped-def]
-        if f"{{{CAMUNDA_NS}}}decisionRef" not in self.node.attrib:
-            self.raise_validation_exception("a business rule task needs camunda:decisionRef naming a DMN decision")
-        return super().create_task()
+    @staticmethod
+    def get_decision_ref(node):  # type: ignore[no-untyped-def]
+        """The decision a business rule task runs; SpiffWorkflow reads it (as a raw KeyError
+        when missing) while collecting dependencies, before any task is built."""
+        ref = (node.get(f"{{{CAMUNDA_NS}}}decisionRef") or "").strip()
+        if not ref:
+            raise ValidationException("a business rule task needs camunda:decisionRef naming a DMN decision",
+                                      node=node)
+        return ref
 
 
 class BranchParser(CamundaParser):
@@ -296,8 +303,10 @@ def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], file
     for name, text in dmn_xml.items():
         _check_dmn_expressions(parse_xml(text, name), name)
     _check_assignments(built.meta, role_keys, filename)
+    _check_runnable(root, built.meta, role_keys, filename)
     _check_gateways(root, filename)
     _check_forms(built.meta, filename)
+    _check_due_dates(built.meta, filename)
     return built
 
 
@@ -347,6 +356,8 @@ def _check_bpmn_expressions(root: etree._Element, filename: str) -> None:
                           f"{{{BPMN_NS}}}loopCardinality", f"{{{BPMN_NS}}}timeDuration",
                           f"{{{BPMN_NS}}}timeDate", f"{{{BPMN_NS}}}timeCycle"):
         _check(node.text, node, filename)
+    for node in root.iter(f"{{{BPMN_NS}}}timeDuration", f"{{{BPMN_NS}}}timeDate", f"{{{BPMN_NS}}}timeCycle"):
+        _check_timer(node, filename)
     for node in root.iter(f"{{{BPMN_NS}}}scriptTask"):
         fmt = (node.get("scriptFormat") or "python").lower()
         if fmt not in ("python", ""):
@@ -364,6 +375,26 @@ def _check_bpmn_expressions(root: etree._Element, filename: str) -> None:
     for node in root.iter(f"{{{BPMN_NS}}}serviceTask", f"{{{BPMN_NS}}}sendTask"):
         raise DefinitionError("service and send tasks are not supported; use a script task calling a helper",
                               element=_label(node), filename=filename)
+
+
+def _check_timer(node: etree._Element, filename: str) -> None:
+    """A constant timer must parse and stay within the bound now, not spin a worker later;
+    one computed from case data is bounded when it runs (workflows.durations)."""
+    text = (node.text or "").strip()
+    if not text:
+        raise DefinitionError("the timer has no value; write a quoted duration such as \"PT1H\"",
+                              element=_label(_owner(node)), filename=filename)
+    if re.fullmatch(r"(R\d*/)?P[0-9YMWDTHS.,]+", text, re.IGNORECASE):
+        raise DefinitionError(f"quote the timer value: \"{text[:40]}\"", element=_label(_owner(node)),
+                              filename=filename)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return  # an expression over case data: bounded at run time
+    try:
+        check_timer_value(etree.QName(node).localname, value)
+    except DurationError as exc:
+        raise DefinitionError(str(exc), element=_label(_owner(node)), filename=filename) from None
 
 
 def _check_dmn_expressions(root: etree._Element, filename: str) -> None:
@@ -426,6 +457,39 @@ def _check_assignments(meta: ProcessMeta, role_keys: set[str], filename: str) ->
                     raise DefinitionError(f"unknown scope '{scope}'", element=label, filename=filename)
 
 
+NOBODY_RUNS = {
+    "task": "nobody could ever complete a plain task; make it a user task (with a lane, candidate group or "
+            "assignee) or a script task",
+    "manualTask": "nobody could ever complete a manual task; make it a user task with a lane, candidate group "
+                  "or assignee",
+    "receiveTask": "a receive task waits for a message nothing can send; use a user task or a timer",
+}
+
+
+def _check_runnable(root: etree._Element, meta: ProcessMeta, role_keys: set[str], filename: str) -> None:
+    """Diagrams that build but could never run: steps nobody can complete, and a process
+    nobody may start (its start roles, or the lane of its start event, must be roles)."""
+    proc = next((p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == meta.process_id), root)
+    for kind, message in NOBODY_RUNS.items():
+        for node in proc.iter(f"{{{BPMN_NS}}}{kind}"):
+            raise DefinitionError(message, element=_label(node), filename=filename)
+    start_roles = [r.strip() for r in meta.properties.get("startRoles", "").split(",") if r.strip()]
+    for role in start_roles:
+        if role not in role_keys:
+            raise DefinitionError(f"startRoles names unknown role '{role}'",
+                                  element=f"{meta.process_id} ({meta.name})", filename=filename)
+    if start_roles:
+        return
+    starts = {s.get("id") for s in proc.findall("bpmn:startEvent", NS)}
+    for lane in proc.iter(f"{{{BPMN_NS}}}lane"):
+        refs = {(r.text or "").strip() for r in lane.findall("bpmn:flowNodeRef", NS)}
+        name = (lane.get("name") or "").strip()
+        if refs & starts and name not in role_keys:
+            raise DefinitionError(f"the start event lies in lane '{name or lane.get('id')}', which names no role: "
+                                  "nobody could start the process; name the lane after a role or set startRoles",
+                                  element=_label(lane), filename=filename)
+
+
 def _check_gateways(root: etree._Element, filename: str) -> None:
     flows = {f.get("id"): f for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow")}
     for gw in root.iter(f"{{{BPMN_NS}}}exclusiveGateway", f"{{{BPMN_NS}}}inclusiveGateway"):
@@ -438,6 +502,16 @@ def _check_gateways(root: etree._Element, filename: str) -> None:
                 raise DefinitionError(
                     f"outgoing flow '{flow.get('id')}' has no condition and is not the default",
                     element=_label(gw), filename=filename)
+
+
+def _check_due_dates(meta: ProcessMeta, filename: str) -> None:
+    for task in meta.tasks.values():
+        if task.due:
+            try:
+                parse_duration(task.due)
+            except DurationError as exc:
+                raise DefinitionError(f"due date: {exc}", element=f"{task.id} ({task.name})",
+                                      filename=filename) from None
 
 
 def _check_forms(meta: ProcessMeta, filename: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from . import accounts, audit
 from .db import db
 from .errors import Forbidden, Invalid, NotFound
+from .forms import CONTROL_CHARACTERS, has_control_characters
 from .models import UNIT_KINDS, OrgUnit, User, UserRole
 from .roles import ROLE_KEYS
 
@@ -39,6 +40,8 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
         errors["username"] = "this username is taken"
     if not full_name or len(full_name) > 100:
         errors["full_name"] = "this field is required"
+    elif has_control_characters(full_name):
+        errors["full_name"] = CONTROL_CHARACTERS
     unknown = [r for r in roles if r not in ROLE_KEYS]
     if unknown:
         errors["roles"] = "unknown role"
@@ -50,6 +53,8 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
         errors["password"] = "this field is required"
     if password and len(password) < 8:
         errors["password"] = "at least 8 characters"
+    elif password and has_control_characters(password):
+        errors["password"] = CONTROL_CHARACTERS
     if errors:
         raise Invalid("please correct the highlighted fields", errors)
     if user is None:
@@ -81,6 +86,8 @@ def save_unit(unit: OrgUnit | None, *, kind: str, name: str, parent_id: int | No
         errors["kind"] = "unknown kind"
     if not name or len(name) > 100:
         errors["name"] = "this field is required"
+    elif has_control_characters(name):
+        errors["name"] = CONTROL_CHARACTERS
     parent = db.session.get(OrgUnit, parent_id) if parent_id else None
     if kind != "branch":
         if parent is None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from .clock import now
 from .db import db
 from .errors import Invalid, Msg, NotFound
+from .forms import CONTROL_CHARACTERS, has_control_characters
 from .models import ApiToken, User
 
 PREFIX = "brk_"
@@ -25,6 +26,8 @@ def issue(user: User, name: str, days: int | None = None) -> tuple[str, ApiToken
     name = (name or "").strip()
     if not name or len(name) > 80:
         raise Invalid("please correct the highlighted fields", {"name": "this field is required"})
+    if has_control_characters(name):
+        raise Invalid("please correct the highlighted fields", {"name": CONTROL_CHARACTERS})
     if days is not None and not 1 <= days <= 3650:
         raise Invalid("please correct the highlighted fields", {"days": Msg("must be at most %(n)s", n=3650)})
     clear = PREFIX + secrets.token_urlsafe(32)

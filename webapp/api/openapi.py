@@ -22,11 +22,12 @@ ERRORS = {
     "409": _json(_ref("Error"), "Already done, or changed by someone else"),
     "422": _json(_ref("Error"), "Invalid data; `fields` names each field"),
     "429": _json(_ref("Error"), "Too many requests"),
+    "503": _json(_ref("Error"), "The database is busy (`busy`); nothing was saved, retry after `Retry-After`"),
 }
 
 
 def _errors(*codes: str) -> dict[str, Any]:
-    return {code: ERRORS[code] for code in codes}
+    return {code: ERRORS[code] for code in (*codes, "503")}
 
 
 NULL_STR = {"type": "string", "nullable": True}
@@ -36,7 +37,7 @@ BODY = {"required": False, "content": {"application/json": {"schema": _ref("Data
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string", "description": "stable code: unauthorized, forbidden, not_found, conflict, "
-                                                   "invalid, too_many_requests, bad_request, …"},
+                                                   "invalid, too_many_requests, bad_request, busy, …"},
         "message": {"type": "string", "description": "for people, in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
     "DataBody": {"type": "object", "properties": {

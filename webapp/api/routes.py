@@ -13,8 +13,8 @@ from sqlalchemy.orm import joinedload
 from workflows import alerts, cases, definitions, inbox, step_values
 from workflows.access import case_for
 from workflows.db import db
-from workflows.errors import Invalid, Unconfirmed
-from workflows.forms import Upload
+from workflows.errors import Invalid, Msg, Unconfirmed
+from workflows.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
 from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
 from ..i18n import tr
@@ -42,18 +42,52 @@ def _known_query_parameters_only() -> None:
                                                                  for name in unknown})
 
 
+MAX_JSON_DEPTH = 16
+_TOO_DEEP = Msg("the JSON body may be nested at most %(n)s levels deep", n=MAX_JSON_DEPTH)
+
+
 def _body() -> dict[str, Any]:
     """The request's JSON object and its ``data`` member, or a 422 naming what is wrong."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # Python's JSON parser recurses once per level: 990 levels exhaust the stack
+        raise Invalid(_TOO_DEEP, {"body": "nested too deeply"}) from None
     if payload is None and request.get_data():
         raise Invalid("the body must be JSON", {"body": "not valid JSON"})
     payload = payload if payload is not None else {}
+    _check_json(payload)
     if not isinstance(payload, dict):
         raise Invalid("the body must be a JSON object", {"body": "must be an object"})
     data = payload.get("data", {})
     if not isinstance(data, dict):
         raise Invalid("please correct the highlighted fields", {"data": "must be an object"})
     return data
+
+
+def _check_json(payload: Any) -> None:
+    """No deeper than MAX_JSON_DEPTH (everything after the parser recurses too), and no string
+    holding a character no field may store; the field named is the ``data`` member it is in."""
+    stack: list[tuple[Any, int, str]] = [(payload, 0, "body")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise Invalid(_TOO_DEEP, {"body": "nested too deeply"})
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if has_control_characters(key, multiline=True):
+                    raise Invalid("please correct the highlighted fields", {escaped(where, 60): CONTROL_CHARACTERS})
+                stack.append((item, depth + 1, _member(where, depth, key)))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, where) for item in value)
+        elif isinstance(value, str) and has_control_characters(value, multiline=True):
+            raise Invalid("please correct the highlighted fields", {escaped(where, 60): CONTROL_CHARACTERS})
+
+
+def _member(where: str, depth: int, key: str) -> str:
+    """What an error at ``key`` is reported against: ``data``'s own members are form fields."""
+    if depth == 0:
+        return "data" if key == "data" else "body"
+    return key if depth == 1 and where == "data" else where
 
 
 MAX_UPLOAD_B64 = 8 * 1024 * 1024

@@ -1,0 +1,34 @@
+"""Characters no stored text may hold, refused before any view sees the request.
+
+A path or query string with NUL used to reach a query (a 500 on PostgreSQL) or the
+security log's detail column; search boxes, filters and ids in URLs all pass here.
+Form fields and JSON bodies are checked where they are read, with a message per field.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import current_user
+
+from workflows import audit
+from workflows.db import db
+from workflows.errors import Invalid
+from workflows.forms import CONTROL_CHARACTERS, escaped, has_control_characters
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _no_control_characters_in_url() -> None:
+        bad: dict[str, str] = {}
+        if has_control_characters(request.path):
+            bad["path"] = CONTROL_CHARACTERS
+        for key, value in request.args.items(multi=True):
+            if has_control_characters(key) or has_control_characters(value):
+                bad[escaped(key, 40) or "(empty)"] = CONTROL_CHARACTERS
+        if not bad:
+            return
+        user = current_user if current_user.is_authenticated else None
+        audit.security("refused_input", user=user, ip=request.remote_addr,
+                       detail=escaped(f"{request.method} {request.full_path}", 500))
+        db.session.commit()
+        raise Invalid("please correct the highlighted fields", bad)
