@@ -62,7 +62,7 @@ def prepare(url: str) -> dict[str, str]:
     from workflows.db import db
     from workflows.models import User
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": AUDIT_ENV["AUDIT_KEY"]})
     out = {}
     with app.app_context():
         for username in [*COMPLETERS, "gm", "auditor"]:
