@@ -54,11 +54,12 @@ def prepare(url: str, cases: int, inbox: int) -> None:
     from flask_migrate import upgrade
 
     from webapp import create_app
-    from workflows import cases as case_api
-    from workflows import definitions
+    from workflows.branch.demo import seed_demo
+    from workflows.branch.models import User
+    from workflows.cases import commands as case_api
+    from workflows.cases import definitions
+    from workflows.cases.models import HumanTask
     from workflows.db import db
-    from workflows.models import HumanTask, User
-    from workflows.seed import seed_demo
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": BENCH_AUDIT_KEY})
     with app.app_context():
@@ -87,11 +88,13 @@ def prepare(url: str, cases: int, inbox: int) -> None:
 def engine_alone(url: str, n: int) -> list[float]:
     """deserialize → complete → serialize, the engine's share of one request."""
     from webapp import create_app
-    from workflows import definitions, engine
-    from workflows.cases import CaseEngine
-    from workflows.context import CaseContext
+    from workflows.branch.models import User
+    from workflows.cases import definitions
+    from workflows.cases.commands import CaseEngine
+    from workflows.cases.context import CaseContext
+    from workflows.cases.models import HumanTask, ProcessInstance
     from workflows.db import db
-    from workflows.models import HumanTask, ProcessInstance, User
+    from workflows.engine import specs as engine
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": BENCH_AUDIT_KEY})
     timings = []

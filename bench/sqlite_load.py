@@ -58,9 +58,9 @@ def prepare(url: str) -> dict[str, str]:
     flask(url, "processes", "deploy", str(ROOT / "bpmn"), str(REWORK))
     flask(url, "seed", "demo")
     from webapp import create_app
-    from workflows import tokens
+    from workflows.branch import tokens
+    from workflows.branch.models import User
     from workflows.db import db
-    from workflows.models import User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": AUDIT_ENV["AUDIT_KEY"]})
     out = {}

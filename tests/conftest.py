@@ -18,10 +18,11 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from webapp import create_app
-from workflows import checkpoints, clock, definitions
+from workflows.branch.demo import DEMO_PASSWORD, seed_demo
+from workflows.branch.models import User
+from workflows.cases import checkpoints, definitions
 from workflows.db import db
-from workflows.models import User
-from workflows.seed import DEMO_PASSWORD, seed_demo
+from workflows.engine import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_BPMN = Path(__file__).resolve().parent / "bpmn"

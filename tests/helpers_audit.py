@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import text
 
-from workflows import checkpoints
+from workflows.cases import checkpoints
 from workflows.db import db
 
 # Every table that points at a case, children first.

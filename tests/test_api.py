@@ -11,10 +11,11 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import PDF, registration
-from workflows import clock, tokens
+from tests.processes.ownership.steps import PDF, registration
+from workflows.branch import tokens
+from workflows.cases.models import Attachment, AuditEvent
 from workflows.db import db
-from workflows.models import Attachment, AuditEvent
+from workflows.engine import clock
 
 _tokens: dict[str, str] = {}
 

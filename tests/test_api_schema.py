@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import registration
+from tests.processes.ownership.steps import registration
 from webapp.api.openapi import spec
-from workflows import cases, tokens
+from workflows.branch import tokens
+from workflows.cases import commands as cases
 from workflows.db import db
 
 

@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 
 from tests.conftest import TEST_AUDIT_KEY, unique_id_number, user
 from tests.helpers_audit import cli, delete_case, discard_cases, sql
-from tests.helpers_ownership import complete, counter_pass, open_task, registration
-from workflows import audit, cases, checkpoints
+from tests.processes.ownership.steps import complete, counter_pass, open_task, registration
+from workflows.cases import audit, checkpoints
+from workflows.cases import commands as cases
+from workflows.cases.models import Attachment, AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
-from workflows.models import Attachment, AuditEvent, ClientOwnership, HumanTask, ProcessInstance
+from workflows.processes.ownership.models import ClientOwnership
 
 Factory = Callable[..., ProcessInstance]
 

@@ -21,10 +21,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import PDF, complete, counter_pass, open_task, registration
-from workflows import cases, org
+from tests.processes.ownership.steps import PDF, complete, counter_pass, open_task, registration
+from workflows.branch import org
+from workflows.branch.models import User, UserRole
+from workflows.cases import commands as cases
+from workflows.cases.models import ProcessInstance
 from workflows.db import db
-from workflows.models import ClientOwnership, ProcessInstance, User, UserRole
+from workflows.processes.ownership.models import ClientOwnership
 
 pytestmark = pytest.mark.browser
 

@@ -7,10 +7,11 @@ import threading
 from sqlalchemy import select
 
 from tests.conftest import HttpUser, unique_id_number, user
-from tests.helpers_ownership import open_specs, open_task, registration
-from workflows import audit, cases
+from tests.processes.ownership.steps import open_specs, open_task, registration
+from workflows.cases import audit
+from workflows.cases import commands as cases
+from workflows.cases.models import AuditEvent, HumanTask
 from workflows.db import db
-from workflows.models import AuditEvent, HumanTask
 
 
 def test_concurrent_completions_one_success_one_409(live_server: str) -> None:

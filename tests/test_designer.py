@@ -9,9 +9,9 @@ import os
 from sqlalchemy import func, select
 
 from tests.conftest import ROOT, TEST_BPMN, user
-from workflows import designs
+from workflows.cases import compare as designs
+from workflows.cases.models import ProcessDefinition, SecurityEvent
 from workflows.db import db
-from workflows.models import ProcessDefinition, SecurityEvent
 
 LIBRARY_XML = (ROOT / "bpmn" / "client_ownership.bpmn").read_text("utf-8")
 REWORK = (TEST_BPMN / "rework.bpmn").read_text("utf-8")

@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import TEST_BPMN, user
-from tests.helpers_ownership import complete, open_specs, open_task
-from workflows import cases, clock, definitions, engine, timers
+from tests.processes.ownership.steps import complete, open_specs, open_task
+from workflows.cases import commands as cases
+from workflows.cases import definitions, timers
+from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
+from workflows.engine import clock
+from workflows.engine import specs as engine
 from workflows.errors import Forbidden
-from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
 
 def deploy(name: str, *dmn: str) -> None:

@@ -15,16 +15,19 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from tests.conftest import ROOT, TEST_BPMN, unique_id_number, user
-from tests.helpers_ownership import PDF, registration
+from tests.processes.ownership.steps import PDF, registration
 from tests.test_api import Api
 from webapp import create_app
 from webapp.config import engine_options
-from workflows import cases, definitions, forms, tokens
+from workflows.branch import tokens
+from workflows.branch.models import User
+from workflows.cases import commands as cases
+from workflows.cases import definitions, forms
+from workflows.cases.models import ProcessDefinition, ProcessInstance, SecurityEvent
 from workflows.db import db
+from workflows.engine.parser import DefinitionError, FormField
+from workflows.engine.sandbox import RestrictedEnvironment, UnsafeExpression, ValueTooLarge
 from workflows.errors import Invalid
-from workflows.expressions import RestrictedEnvironment, UnsafeExpression, ValueTooLarge
-from workflows.models import ProcessDefinition, ProcessInstance, SecurityEvent, User
-from workflows.parser import DefinitionError, FormField
 
 REWORK = (TEST_BPMN / "rework.bpmn").read_text("utf-8")
 

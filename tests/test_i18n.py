@@ -26,11 +26,11 @@ def test_every_template_string_is_in_the_catalog() -> None:
     known = _catalog()
     pattern = re.compile(r"""_\(\s*(['"])(.+?)(?<!\\)\1""")
     absent = []
-    for template in (ROOT / "webapp" / "templates").glob("*.html"):
+    for template in (ROOT / "webapp" / "templates").rglob("*.html"):
         for match in pattern.finditer(template.read_text("utf-8")):
             text = match.group(2).replace("\\'", "'")
             if text not in known:
-                absent.append(f"{template.name}: {text}")
+                absent.append(f"{template.relative_to(ROOT)}: {text}")
     assert absent == []
 
 

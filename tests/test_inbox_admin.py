@@ -7,10 +7,12 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import counter_pass, open_task, registration
-from workflows import cases, clock
+from tests.processes.ownership.steps import counter_pass, open_task, registration
+from workflows.branch.models import OrgUnit, User
+from workflows.cases import commands as cases
+from workflows.cases.models import HumanTask
 from workflows.db import db
-from workflows.models import HumanTask, OrgUnit, User
+from workflows.engine import clock
 
 
 def _at_confirmation(username: str) -> HumanTask:
@@ -95,7 +97,7 @@ def test_admin_creates_a_user_and_moves_them_in_the_tree(web) -> None:  # type: 
     resp = web.post("/admin/org", {"unit_id": str(region.id), "kind": "region", "name": region.name,
                                    "parent_id": str(region.parent_id), "leader_id": str(user("region22").id)})
     assert resp.status_code == 302
-    from workflows.org import relation
+    from workflows.branch.org import relation
 
     db.session.expire_all()
     assert relation(person, "regional_manager").username == "region22"

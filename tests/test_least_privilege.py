@@ -11,10 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import complete, counter_pass, open_task, registration
-from workflows import cases, people, tokens
+from tests.processes.ownership.steps import complete, counter_pass, open_task, registration
+from workflows.branch import people, tokens
+from workflows.branch.models import User
+from workflows.cases import commands as cases
+from workflows.cases.models import Attachment, Notice, ProcessInstance, SecurityEvent
 from workflows.db import db
-from workflows.models import Attachment, Notice, ProcessInstance, SecurityEvent, User
 
 _names = itertools.count(1)
 

@@ -9,12 +9,14 @@ from sqlalchemy import select, text, update
 
 from tests.conftest import TEST_BPMN, unique_id_number, user
 from tests.helpers_audit import discard_cases
-from tests.helpers_ownership import complete, registration
+from tests.processes.ownership.steps import complete, registration
 from webapp import create_app
-from workflows import cases, clock, definitions
+from workflows.cases import commands as cases
+from workflows.cases import definitions
+from workflows.cases.models import AuditEvent, ProcessDefinition, SecurityEvent
 from workflows.db import db
-from workflows.models import AuditEvent, ProcessDefinition, SecurityEvent
-from workflows.parser import DefinitionError
+from workflows.engine import clock
+from workflows.engine.parser import DefinitionError
 
 REWORK = (TEST_BPMN / "rework.bpmn").read_text("utf-8")
 
@@ -99,7 +101,7 @@ def test_edited_audit_row_is_reported_by_cli(app) -> None:  # type: ignore[no-un
 
 
 def test_deleted_audit_row_is_reported() -> None:
-    from workflows import audit
+    from workflows.cases import audit
 
     instance = cases.start_case("client_ownership", user("staff11"), registration(unique_id_number()))
     last = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)

@@ -9,12 +9,14 @@ from lxml import html
 from sqlalchemy import select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import PDF, complete, counter_pass, open_task, registration
+from tests.processes.ownership.steps import PDF, complete, counter_pass, open_task, registration
 from tests.test_api import Api
-from workflows import cases, step_values
+from workflows.branch.models import Violation
+from workflows.cases import commands as cases
+from workflows.cases import step_values
+from workflows.cases.forms import Upload
+from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
-from workflows.forms import Upload
-from workflows.models import AuditEvent, HumanTask, ProcessInstance, Violation
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN"}

@@ -8,9 +8,9 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import unique_id_number, user
-from tests.helpers_ownership import PDF, open_task, registration
+from tests.processes.ownership.steps import PDF, open_task, registration
+from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
-from workflows.models import ProcessInstance, SecurityEvent
 
 
 def _start(web, username: str, id_no: str) -> ProcessInstance:  # type: ignore[no-untyped-def]
@@ -101,7 +101,7 @@ def test_other_peoples_task_ids_are_refused_and_logged(web) -> None:  # type: ig
 
 def test_initiator_cannot_approve_own_case(web) -> None:  # type: ignore[no-untyped-def]
     # region11 is staff and, in this test, also a support clerk of his own department
-    from workflows.models import UserRole
+    from workflows.branch.models import UserRole
 
     person = user("region11")
     person.role_rows.append(UserRole(role_key="support"))

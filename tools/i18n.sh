@@ -37,15 +37,15 @@ EXCEPTIONS = {"Msg", "all_or_nothing", "Unauthorized", "WorkflowError", "Invalid
 # Functions whose returned strings are shown through _(): refusal reasons,
 # login failures, upload problems.
 RETURNS = {
-    "workflows/assignment.py": {"refusal"},
-    "workflows/accounts.py": {"authenticate"},
-    "workflows/tokens.py": {"authenticate"},
-    "workflows/forms.py": {"_check_upload"},
+    "workflows/cases/assignment.py": {"refusal"},
+    "workflows/branch/accounts.py": {"authenticate"},
+    "workflows/branch/tokens.py": {"authenticate"},
+    "workflows/cases/forms.py": {"_check_upload"},
 }
 # Files whose `raise ValueError("...")` becomes a per-field message.
-VALUE_ERRORS = {"workflows/forms.py"}
+VALUE_ERRORS = {"workflows/cases/forms.py"}
 
-sources = sorted(Path("workflows").glob("*.py")) + sorted(Path("webapp").rglob("*.py"))
+sources = sorted(Path("workflows").rglob("*.py")) + sorted(Path("webapp").rglob("*.py"))
 found: dict[str, list[str]] = {}
 seen: set[str] = set()
 skipped: list[str] = []

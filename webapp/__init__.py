@@ -61,7 +61,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 def _audit_key_check(app: Flask) -> None:
     """Seal every commit; refuse a malformed audit key; without one, say loudly that case writes will fail."""
-    from workflows import audit as audit_trail
+    from workflows.cases import audit as audit_trail
 
     audit_trail.install()
     try:
@@ -94,7 +94,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = None
     logging.getLogger("SpiffWorkflow").setLevel(logging.WARNING)
 
-    from workflows.models import User
+    import workflows.processes  # noqa: F401 - every family and its tables
+    from workflows.branch.models import User
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -104,14 +105,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             return None
         return user if user is not None and user.active else None
 
-    from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, registry, template_helpers
+    from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, template_helpers
     from .api.auth import rate_key
     from .api.routes import rate_limit
     from .inputs import register as register_inputs
+    from .processes import PAGES
 
     register_inputs(app)  # before the blueprints' own checks, which log the path
-    for module in (auth, inbox, cases, audit_views, admin, registry, profile, designer):
+    for module in (auth, inbox, cases, audit_views, admin, profile, designer):
         app.register_blueprint(module.bp)
+    for page in PAGES:
+        app.register_blueprint(page)
     limiter.init_app(app)
     if not getattr(api.bp, "_rate_limited", False):
         limiter.limit(rate_limit, key_func=rate_key)(api.bp)

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflows import access, audit, people
+from workflows.branch import people
+from workflows.branch.models import UNIT_KINDS, User
+from workflows.branch.roles import ROLES
+from workflows.cases import access, audit
 from workflows.db import db
 from workflows.errors import Forbidden, Invalid
-from workflows.models import UNIT_KINDS, User
-from workflows.roles import ROLES
 
 from .i18n import tr, tr_fields
 

@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from workflows import access, audit
+from workflows.branch.models import User
+from workflows.cases import access, audit
+from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
 from workflows.errors import Forbidden
-from workflows.models import ProcessInstance, SecurityEvent, User
 
 from .template_helpers import mask, outcome_label, status_label, when
 
@@ -111,7 +112,7 @@ def security_log():  # type: ignore[no-untyped-def]
 @login_required
 def verify():  # type: ignore[no-untyped-def]
     _require_auditor()
-    from workflows import integrity
+    from workflows.cases import integrity
 
     report = integrity.check()
     return render_template("verify.html", problems=report.problems, report=report)

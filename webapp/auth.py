@@ -9,9 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from workflows import accounts, audit
+from workflows.branch import accounts
+from workflows.cases import audit
+from workflows.cases.forms import escaped, has_control_characters
 from workflows.db import db
-from workflows.forms import escaped, has_control_characters
 
 from .config import Config
 from .i18n import tr

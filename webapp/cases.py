@@ -10,12 +10,14 @@ from flask_login import current_user, login_required
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 
-from workflows import audit, cases, definitions, engine
-from workflows.access import case_for, may_view_case
+from workflows.cases import audit, definitions
+from workflows.cases import commands as cases
+from workflows.cases.access import case_for, may_view_case
+from workflows.cases.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance
 from workflows.db import db
+from workflows.engine import specs as engine
+from workflows.engine.sandbox import RestrictedScriptEngine
 from workflows.errors import Invalid, NotFound, Unconfirmed
-from workflows.expressions import RestrictedScriptEngine
-from workflows.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance
 
 from .i18n import tr, tr_fields
 from .inbox import _uploads

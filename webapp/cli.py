@@ -9,11 +9,11 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from workflows import audit, definitions, timers
+from workflows.branch.demo import DEMO_PASSWORD, ensure_roles, seed_demo
+from workflows.branch.models import User
+from workflows.cases import audit, definitions, timers
 from workflows.db import db
-from workflows.models import User
-from workflows.parser import DefinitionError
-from workflows.seed import DEMO_PASSWORD, ensure_roles, seed_demo
+from workflows.engine.parser import DefinitionError
 
 
 def register(app: Flask) -> None:
@@ -83,7 +83,7 @@ def register(app: Flask) -> None:
     @click.option("--no-checkpoint", is_flag=True, help="Do not compare with the latest checkpoint.")
     def verify(case_id: int | None, no_checkpoint: bool) -> None:
         """Check chains, seals, the latest checkpoint and the tables; exit 1 on any discrepancy."""
-        from workflows import integrity
+        from workflows.cases import integrity
 
         try:
             report = integrity.check(case_id, use_checkpoint=not no_checkpoint)
@@ -97,7 +97,7 @@ def register(app: Flask) -> None:
     @audit_group.command("checkpoint")
     def checkpoint() -> None:
         """Append a signed checkpoint of every case's head to the checkpoint store."""
-        from workflows import checkpoints
+        from workflows.cases import checkpoints
 
         try:
             cp = checkpoints.write()
@@ -109,7 +109,7 @@ def register(app: Flask) -> None:
     @audit_group.command("root")
     def root() -> None:
         """Print the latest checkpoint's time, case count and Merkle root (keep it off-site)."""
-        from workflows import checkpoints
+        from workflows.cases import checkpoints
 
         cp = checkpoints.latest()
         if cp is None:
@@ -120,7 +120,7 @@ def register(app: Flask) -> None:
     @click.option("--legacy", is_flag=True, required=True, help="Seal histories written before keyed chains.")
     def reseal(legacy: bool) -> None:
         """Once after upgrading: pin every legacy (unkeyed) history under the audit key."""
-        from workflows import integrity
+        from workflows.cases import integrity
 
         try:
             sealed, refused = integrity.reseal_legacy()
@@ -148,7 +148,7 @@ def register(app: Flask) -> None:
     @click.option("--days", type=int, default=None, help="Expire after this many days (default: never).")
     def issue_token(username: str, name: str, days: int | None) -> None:
         """Issue a token and print it (it is shown only this once)."""
-        from workflows import tokens
+        from workflows.branch import tokens
         from workflows.errors import Invalid
 
         try:
@@ -160,7 +160,7 @@ def register(app: Flask) -> None:
     @tokens_group.command("list")
     @click.argument("username")
     def list_tokens(username: str) -> None:
-        from workflows import tokens
+        from workflows.branch import tokens
 
         for t in tokens.for_user(_user(username)):
             state = "revoked" if t.revoked_at else ("expires " + t.expires_at.isoformat() if t.expires_at else "active")
@@ -169,7 +169,7 @@ def register(app: Flask) -> None:
     @tokens_group.command("revoke")
     @click.argument("token_id", type=int)
     def revoke_token(token_id: int) -> None:
-        from workflows import tokens
+        from workflows.branch import tokens
         from workflows.errors import NotFound
 
         try:
@@ -186,7 +186,7 @@ def register(app: Flask) -> None:
     @click.argument("username")
     @click.password_option()
     def set_password(username: str, password: str) -> None:
-        from workflows.accounts import hash_password
+        from workflows.branch.accounts import hash_password
 
         user = db.session.scalars(select(User).where(User.username == username)).first()
         if user is None:

@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from workflows import audit, definitions, designs
+from workflows.cases import audit, definitions
+from workflows.cases import compare as designs
 from workflows.db import db
+from workflows.engine.parser import DefinitionError
 from workflows.errors import Forbidden
-from workflows.parser import DefinitionError
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workflows import audit
+from workflows.cases import audit
 from workflows.db import db
 from workflows.errors import WorkflowError
 

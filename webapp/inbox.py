@@ -8,12 +8,13 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows import access, alerts, cases, definitions, step_values
+from workflows.cases import access, alerts, definitions, step_values
+from workflows.cases import commands as cases
+from workflows.cases.forms import Upload
+from workflows.cases.inbox import InboxFilter, tasks
+from workflows.cases.models import Attachment, AuditEvent
 from workflows.db import db
 from workflows.errors import Invalid, WorkflowError
-from workflows.forms import Upload
-from workflows.inbox import InboxFilter, tasks
-from workflows.models import Attachment, AuditEvent
 
 from .errors import wants_json
 from .i18n import tr, tr_fields

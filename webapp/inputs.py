@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_login import current_user
 
-from workflows import audit
+from workflows.cases import audit
+from workflows.cases.forms import CONTROL_CHARACTERS, escaped, has_control_characters
 from workflows.db import db
 from workflows.errors import Invalid
-from workflows.forms import CONTROL_CHARACTERS, escaped, has_control_characters
 
 
 def register(app: Flask) -> None:

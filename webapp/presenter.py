@@ -9,15 +9,16 @@ from flask import request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from workflows import audit
-from workflows.access import is_participant, may_view_case, sees_whole_records
-from workflows.alerts import Alert
+from workflows.branch.models import User
+from workflows.cases import audit
+from workflows.cases.access import is_participant, may_view_case, sees_whole_records
+from workflows.cases.alerts import Alert
+from workflows.cases.definitions import built_for
+from workflows.cases.models import AuditEvent, ProcessInstance
+from workflows.cases.step_values import prefilled
 from workflows.db import db
-from workflows.definitions import built_for
+from workflows.engine.parser import BuiltDefinition
 from workflows.errors import Msg
-from workflows.models import AuditEvent, ProcessInstance, User
-from workflows.parser import BuiltDefinition
-from workflows.step_values import prefilled
 
 from .i18n import tr
 from .template_helpers import amount, bilingual, day, label_context, mask, option_label, role_name

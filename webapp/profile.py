@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows import tokens
+from workflows.branch import tokens
 from workflows.db import db
 from workflows.errors import Invalid
 

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from workflows import access
-from workflows.clock import now
-from workflows.roles import ROLES
+from workflows.branch.roles import ROLES
+from workflows.cases import access
+from workflows.engine.clock import now
 
 ROLE_NAMES = {key: (zh, en) for key, zh, en in ROLES}
 BRANCH_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
@@ -60,7 +60,7 @@ def outcome_label(instance: Any) -> str:
     """The name of the end event the case reached, in the user's language."""
     if not instance.outcome:
         return ""
-    from workflows.definitions import built_for
+    from workflows.cases.definitions import built_for
 
     name = built_for(instance.definition).meta.end_events.get(instance.outcome, instance.outcome)
     return bilingual(name)
@@ -173,7 +173,7 @@ def inbox_counts_for_request() -> dict[str, int]:
     """The signed-in user's inbox counts, computed once per request."""
     from flask import g
 
-    from workflows.inbox import counts
+    from workflows.cases.inbox import counts
 
     if "inbox_counts" not in g:
         g.inbox_counts = counts(current_user)
@@ -184,7 +184,7 @@ def task_outcome(task: Any) -> str:
     """The decision a finished task recorded, as its button read."""
     if not task.outcome or task.outcome == "completed":
         return ""
-    from workflows.definitions import built_for
+    from workflows.cases.definitions import built_for
 
     meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)
     for ff in meta.form if meta else []:

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import g, request
 
-from workflows import audit, tokens
+from workflows.branch import tokens
+from workflows.branch.models import User
+from workflows.cases import audit
 from workflows.db import db
 from workflows.errors import WorkflowError
-from workflows.models import User
 
 
 class Unauthorized(WorkflowError):

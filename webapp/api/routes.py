@@ -10,12 +10,13 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from workflows import alerts, cases, definitions, inbox, step_values
-from workflows.access import case_for
+from workflows.cases import alerts, definitions, inbox, step_values
+from workflows.cases import commands as cases
+from workflows.cases.access import case_for
+from workflows.cases.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
+from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
 from workflows.errors import Invalid, Msg, Unconfirmed
-from workflows.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
-from workflows.models import AuditEvent, HumanTask, ProcessInstance
 
 from ..i18n import tr
 from ..presenter import alert_rows, case_fields, history_rows
@@ -168,7 +169,7 @@ def _task_detail_json(task: HumanTask) -> dict[str, Any]:
 
 
 def _now():  # type: ignore[no-untyped-def]
-    from workflows.clock import now
+    from workflows.engine.clock import now
 
     return now()
 

@@ -1,0 +1,45 @@
+"""Steps of Process A used by several tests, through the engine layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from workflows.cases import commands as cases
+from workflows.cases.forms import Upload
+from workflows.cases.models import HumanTask, ProcessInstance
+from workflows.db import db
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def registration(id_number: str, name: str = "测试客户") -> dict[str, Any]:
+    return {"client_name": name, "client_id_number": id_number, "client_phone": "13800000000",
+            "estimated_assets": "300000", "planned_open_date": (dt.date.today() + dt.timedelta(days=2)).isoformat(),
+            "outlet": "工商银行一11网点", "accompany": "true", "institutional": "false"}
+
+
+def open_task(instance: ProcessInstance, spec_id: str) -> HumanTask:
+    task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                      HumanTask.spec_id == spec_id,
+                                                      HumanTask.state == "open")).first()
+    assert task is not None, f"no open {spec_id}; open: {open_specs(instance)}"
+    return task
+
+
+def open_specs(instance: ProcessInstance) -> list[str]:
+    return list(db.session.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance.id,
+                                                                   HumanTask.state == "open")))
+
+
+def complete(instance: ProcessInstance, spec_id: str, actor: Any, data: dict[str, Any], **kw: Any) -> None:
+    cases.complete_task(open_task(instance, spec_id).id, actor, data, **kw)
+
+
+def counter_pass(instance: ProcessInstance, actor: Any, signed: bool = True) -> None:
+    complete(instance, "Task_CounterOpening", actor,
+             {"account_no": "880012345678", "signed_by_client": "true" if signed else "false",
+              "staff_present": "true", "decision": "approve", "comment": "" if signed else "代签"},
+             uploads={"scanned_form": Upload("form.pdf", "application/pdf", PDF)})

@@ -1,0 +1,141 @@
+"""Administration of users, roles and the organisation tree."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from workflows.branch import accounts
+from workflows.branch.models import UNIT_KINDS, OrgUnit, User, UserRole
+from workflows.branch.roles import ROLE_KEYS
+from workflows.cases import audit
+from workflows.cases.forms import CONTROL_CHARACTERS, has_control_characters
+from workflows.db import db
+from workflows.errors import Forbidden, Invalid, NotFound
+
+PARENT_KIND = {"department": "branch", "region": "department", "outlet": "region", "team": "outlet"}
+
+
+SEPARATE_DUTIES = ("admin", "auditor")
+
+
+def save_user(user: User | None, *, username: str, full_name: str, roles: list[str], unit_id: int | None,
+              active: bool, password: str | None, actor: User | None, ip: str | None = None) -> User:
+    """Create or edit a user. ``actor`` is who does it (None: an operator's command); nobody
+    changes their own roles, and every change of roles is written to the security log."""
+    old_roles = sorted(user.roles) if user is not None else []
+    new_roles = sorted(set(roles))
+    if actor is not None and user is not None and actor.id == user.id and new_roles != old_roles:
+        audit.security("refused", user=actor, ip=ip,
+                       detail=f"change own roles: {_roles(old_roles)} -> {_roles(new_roles)}")
+        db.session.commit()
+        raise Forbidden("nobody may change their own roles; ask another administrator")
+    errors: dict[str, str] = {}
+    username = (username or "").strip()
+    full_name = (full_name or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{2,60}", username):
+        errors["username"] = "2-60 letters, digits, dots, dashes or underscores"
+    elif db.session.scalars(select(User).where(User.username == username,
+                                               User.id != (user.id if user else -1))).first():
+        errors["username"] = "this username is taken"
+    if not full_name or len(full_name) > 100:
+        errors["full_name"] = "this field is required"
+    elif has_control_characters(full_name):
+        errors["full_name"] = CONTROL_CHARACTERS
+    unknown = [r for r in roles if r not in ROLE_KEYS]
+    if unknown:
+        errors["roles"] = "unknown role"
+    elif all(r in new_roles for r in SEPARATE_DUTIES):
+        errors["roles"] = "administrator and auditor are separate duties; give them to two people"
+    if unit_id is not None and db.session.get(OrgUnit, unit_id) is None:
+        errors["unit_id"] = "unknown unit"
+    if user is None and not password:
+        errors["password"] = "this field is required"
+    if password and len(password) < 8:
+        errors["password"] = "at least 8 characters"
+    elif password and has_control_characters(password):
+        errors["password"] = CONTROL_CHARACTERS
+    if errors:
+        raise Invalid("please correct the highlighted fields", errors)
+    if user is None:
+        user = User(username=username, full_name=full_name, password_hash="")
+        db.session.add(user)
+    user.username, user.full_name, user.unit_id, user.active = username, full_name, unit_id, active
+    if password:
+        user.password_hash = accounts.hash_password(password)
+    if new_roles != old_roles:
+        user.role_rows = [UserRole(role_key=r) for r in new_roles]
+        db.session.flush()  # the new user's id, for the log
+        granted, revoked = sorted(set(new_roles) - set(old_roles)), sorted(set(old_roles) - set(new_roles))
+        audit.security("roles_changed", user=actor, username=None if actor else "system", ip=ip,
+                       detail=f"user {user.username} (#{user.id}): {_roles(old_roles)} -> {_roles(new_roles)}; "
+                              f"granted {_roles(granted)}, revoked {_roles(revoked)}")
+    db.session.commit()
+    return user
+
+
+def _roles(keys: list[str]) -> str:
+    return "[" + ", ".join(keys) + "]"
+
+
+def save_unit(unit: OrgUnit | None, *, kind: str, name: str, parent_id: int | None,
+              leader_id: int | None) -> OrgUnit:
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if kind not in UNIT_KINDS:
+        errors["kind"] = "unknown kind"
+    if not name or len(name) > 100:
+        errors["name"] = "this field is required"
+    elif has_control_characters(name):
+        errors["name"] = CONTROL_CHARACTERS
+    parent = db.session.get(OrgUnit, parent_id) if parent_id else None
+    if kind != "branch":
+        if parent is None:
+            errors["parent_id"] = "this field is required"
+        elif parent.kind != PARENT_KIND.get(kind) and not (kind == "team" and parent.kind in ("outlet", "region")):
+            errors["parent_id"] = "a unit of this kind cannot sit under that parent"
+        elif unit is not None and any(a.id == unit.id for a in parent.ancestors()):
+            errors["parent_id"] = "a unit cannot sit under itself"
+    if kind == "department" and parent is not None and unit is None:
+        if len([c for c in parent.children if c.kind == "department"]) >= 10:
+            errors["parent_id"] = "too many departments"
+    if leader_id is not None and db.session.get(User, leader_id) is None:
+        errors["leader_id"] = "unknown user"
+    if errors:
+        raise Invalid("please correct the highlighted fields", errors)
+    if unit is None:
+        unit = OrgUnit(kind=kind, name=name)
+        db.session.add(unit)
+    unit.kind, unit.name, unit.parent_id, unit.leader_id = kind, name, parent.id if parent else None, leader_id
+    db.session.commit()
+    return unit
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def get_unit(unit_id: int) -> OrgUnit:
+    unit = db.session.get(OrgUnit, unit_id)
+    if unit is None:
+        raise NotFound("no such unit")
+    return unit
+
+
+def tree() -> list[tuple[int, OrgUnit]]:
+    """Units in tree order with their depth."""
+    roots = db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id)).all()
+    out: list[tuple[int, OrgUnit]] = []
+
+    def walk(unit: OrgUnit, depth: int) -> None:
+        out.append((depth, unit))
+        for child in unit.children:
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return out

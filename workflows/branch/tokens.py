@@ -1,0 +1,73 @@
+"""Personal API tokens: issued once in clear, stored hashed, optionally expiring."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+
+from workflows.branch.models import ApiToken, User
+from workflows.cases.forms import CONTROL_CHARACTERS, has_control_characters
+from workflows.db import db
+from workflows.engine.clock import now
+from workflows.errors import Invalid, Msg, NotFound
+
+PREFIX = "brk_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue(user: User, name: str, days: int | None = None) -> tuple[str, ApiToken]:
+    """A new token for ``user``; the clear text is returned here and never again."""
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise Invalid("please correct the highlighted fields", {"name": "this field is required"})
+    if has_control_characters(name):
+        raise Invalid("please correct the highlighted fields", {"name": CONTROL_CHARACTERS})
+    if days is not None and not 1 <= days <= 3650:
+        raise Invalid("please correct the highlighted fields", {"days": Msg("must be at most %(n)s", n=3650)})
+    clear = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, prefix=clear[:12], token_hash=_hash(clear), created_at=now(),
+                     expires_at=now() + dt.timedelta(days=days) if days else None)
+    db.session.add(token)
+    db.session.commit()
+    return clear, token
+
+
+def authenticate(clear: str) -> tuple[User | None, str | None]:
+    """The user a bearer token stands for, or (None, why not)."""
+    if not clear or not clear.startswith(PREFIX) or len(clear) > 200:
+        return None, "invalid token"
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(clear))).first()
+    if token is None:
+        return None, "invalid token"
+    if token.revoked_at is not None:
+        return None, "this token has been revoked"
+    if token.expires_at is not None and token.expires_at <= now():
+        return None, "this token has expired"
+    if not token.user.active:
+        return None, "this account is disabled"
+    stamp = now()
+    if token.last_used_at is None or stamp - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = stamp  # written at most once a minute
+        db.session.commit()
+    return token.user, None
+
+
+def for_user(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke(token_id: int, user: User | None = None) -> ApiToken:
+    """Revoke a token; with ``user`` given, only that user's own token."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (user is not None and token.user_id != user.id):
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        db.session.commit()
+    return token

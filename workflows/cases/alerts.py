@@ -1,0 +1,89 @@
+"""Warnings shown to the person who decides: facts from outside the case
+(the registry, other cases) that their decision should be made with.
+
+A diagram names them: the process property ``startWarnings`` for the start
+form (the starter is warned and confirms before the case is created) and the
+task property ``warnings`` for a step (shown on the task page and in the API's
+task). Each name is a provider registered below by a process family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.branch.models import User
+from workflows.cases.models import HumanTask, ProcessInstance
+from workflows.engine.parser import BuiltDefinition, TaskMeta
+from workflows.errors import Msg
+
+
+@dataclass
+class Alert:
+    kind: str
+    message: Msg  # English, with its template and values, translated where it is shown
+    details: dict[str, Any] = field(default_factory=dict)
+    case_id: int | None = None  # the other case it refers to; linked only for readers who may open it
+
+    def as_record(self) -> dict[str, Any]:
+        """What the audit trail keeps of a warning someone confirmed."""
+        return {"kind": self.kind, "template": self.message.template,
+                "params": {k: str(v) for k, v in self.message.params.items()}}
+
+
+@dataclass
+class AlertSource:
+    data: dict[str, Any]
+    applicant: User
+    instance: ProcessInstance | None = None  # None on the start form: no case yet
+
+
+Provider = Callable[[AlertSource], list[Alert]]
+
+
+def providers() -> dict[str, Provider]:
+    """Every warning a diagram may name; one line per process family."""
+    from workflows.processes.ownership import rules as ownership
+
+    return {"ownership_conflict": ownership.conflict_alerts}
+
+
+def names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def unknown_names(built: BuiltDefinition) -> list[tuple[str, str]]:
+    """(element id, name) of every warning a diagram names that no family provides."""
+    known = providers()
+    found = [(built.meta.process_id, n) for n in names(built.meta.properties.get("startWarnings"))]
+    for task_id, meta in built.meta.tasks.items():
+        found.extend((task_id, n) for n in names(meta.properties.get("warnings")))
+    return [(element, n) for element, n in found if n not in known]
+
+
+def _run(wanted: list[str], source: AlertSource) -> list[Alert]:
+    known = providers()
+    out: list[Alert] = []
+    for name in wanted:
+        provider = known.get(name)
+        if provider is not None:
+            out.extend(provider(source))
+    return out
+
+
+def for_start(built: BuiltDefinition, data: dict[str, Any], user: User) -> list[Alert]:
+    return _run(names(built.meta.properties.get("startWarnings")), AlertSource(data, user))
+
+
+def for_task(task: HumanTask, meta: TaskMeta, data: dict[str, Any]) -> list[Alert]:
+    instance = task.instance
+    applicant = instance.subject_user or instance.started_by
+    return _run(names(meta.properties.get("warnings")), AlertSource(data, applicant, instance))
+
+
+def fingerprint(found: list[Alert]) -> str:
+    """Names the warnings a person saw, so a confirmation covers those and no others."""
+    text = "\n".join(sorted(str(a.message) for a in found))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,101 @@
+"""Who may work a task: assignee, candidate groups, and segregation of duties."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from workflows.branch.models import User
+from workflows.branch.org import department_of, relation, scope_unit_ids
+from workflows.cases.models import HumanTask, ProcessInstance, TaskCandidate, TaskExclusion
+from workflows.db import db
+from workflows.engine.parser import TaskMeta, parse_group
+
+# An assignee may be a relation of the case's people: "initiator.regional_manager".
+
+
+def _person(instance: ProcessInstance, who: str) -> User:
+    if who == "subject" and instance.subject_user is not None:
+        return instance.subject_user
+    return instance.started_by
+
+
+def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: dict | None = None) -> None:
+    """Fill in the assignee or candidate groups and who is excluded from acting."""
+    excluded: set[int] = set()
+    own_task = False
+    if meta.assignee and meta.assignee.startswith("="):
+        username = str((data or {}).get(meta.assignee[1:], ""))
+        person = db.session.scalars(select(User).where(User.username == username)).first()
+        task.assigned_user_id = person.id if person else None
+        if person is None:
+            task.candidates.append(TaskCandidate(role_key="admin"))
+    elif meta.assignee:
+        who, _, rel = meta.assignee.partition(".")
+        person = _person(instance, who)
+        if rel:
+            target = relation(person, rel) or relation(person, "superior")
+            task.assigned_user_id = target.id if target else None
+            if target is None:
+                task.candidates.append(TaskCandidate(role_key="gm"))
+        else:
+            task.assigned_user_id = person.id
+            own_task = True
+    else:
+        for group in meta.candidate_groups or ([meta.lane] if meta.lane else []):
+            role, scope = parse_group(group)
+            unit_id = None
+            if scope:
+                who, _, rel = scope.partition(".")
+                person = _person(instance, who)
+                unit = department_of(person) if rel == "department" else None
+                if rel != "department":
+                    leader = relation(person, rel)
+                    unit = leader.unit if leader else None
+                unit_id = unit.id if unit else None
+            task.candidates.append(TaskCandidate(role_key=role, scope_unit_id=unit_id))
+    if not own_task:
+        excluded.add(instance.started_by_id)
+        if instance.subject_user_id:
+            excluded.add(instance.subject_user_id)
+    for spec_id in _split(meta.properties.get("notSameAs", "")):
+        excluded.update(db.session.scalars(
+            select(HumanTask.completed_by_id).where(HumanTask.instance_id == instance.id,
+                                                    HumanTask.spec_id == spec_id, HumanTask.state == "completed")
+        ))
+    excluded.discard(None)  # type: ignore[arg-type]
+    task.exclusions = [TaskExclusion(user_id=uid) for uid in sorted(excluded)]
+    task.bulk = meta.properties.get("bulk", "").lower() == "true"
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in re.split(r"[,\s]+", text) if part]
+
+
+def in_candidate_groups(task: HumanTask, user: User) -> bool:
+    roles = user.roles
+    scopes: list[int] | None = None
+    for cand in task.candidates:
+        if cand.role_key not in roles:
+            continue
+        if cand.scope_unit_id is None:
+            return True
+        if scopes is None:
+            scopes = scope_unit_ids(user)
+        if cand.scope_unit_id in scopes:
+            return True
+    return False
+
+
+def refusal(task: HumanTask, user: User) -> str | None:
+    """Why ``user`` may not act on ``task``, or None when they may."""
+    if user.id in task.excluded_user_ids:
+        return "segregation of duties: you started, concern, or already reviewed this case"
+    if task.assigned_user_id is not None:
+        return None if task.assigned_user_id == user.id else "this task is assigned to someone else"
+    if not in_candidate_groups(task, user):
+        return "this task is not for your groups"
+    if task.claimed_by_id is not None and task.claimed_by_id != user.id:
+        return "this task has been claimed by someone else"
+    return None

@@ -1,0 +1,109 @@
+"""Deploying process definitions as numbered versions, and finding them again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from workflows.branch.models import User
+from workflows.branch.roles import ROLE_KEYS
+from workflows.cases import alerts
+from workflows.cases.models import ProcessDefinition
+from workflows.db import db
+from workflows.engine import specs as engine
+from workflows.engine.parser import BuiltDefinition, DefinitionError, check_bpmn
+from workflows.errors import Msg, NotFound
+
+__all__ = ["DefinitionError", "DeployResult", "deploy", "deploy_directory", "latest", "built_for", "validate"]
+
+
+@dataclass
+class DeployResult:
+    definition: ProcessDefinition
+    created: bool
+
+
+def _sha(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
+    blob = json.dumps({"bpmn": bpmn_xml, "dmn": dmn_xml}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str = "process.bpmn") -> BuiltDefinition:
+    """Build and check a diagram without deploying it; raises DefinitionError."""
+    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename)
+    for element, name in alerts.unknown_names(built):
+        raise DefinitionError(f"unknown warnings '{name}' (known: {', '.join(sorted(alerts.providers()))})",
+                              element=element, filename=filename)
+    return built
+
+
+def deploy(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, *, by: User | None = None,
+           filename: str = "process.bpmn") -> DeployResult:
+    """Validate, then store as the next version unless identical to the latest."""
+    dmn_xml = dict(dmn_xml or {})
+    built = validate(bpmn_xml, dmn_xml, filename)
+    sha = _sha(bpmn_xml, dmn_xml)
+    current = latest(built.key, required=False)
+    if current is not None and current.sha256 == sha:
+        return DeployResult(current, False)
+    number = (db.session.scalar(select(func.max(ProcessDefinition.version))
+                                .where(ProcessDefinition.key == built.key)) or 0) + 1
+    definition = ProcessDefinition(key=built.key, version=number, name=built.name, bpmn_xml=bpmn_xml,
+                                   dmn_xml=dmn_xml, sha256=sha, deployed_by_id=by.id if by else None)
+    db.session.add(definition)
+    db.session.flush()
+    return DeployResult(definition, True)
+
+
+def deploy_directory(path: Path, by: User | None = None) -> list[DeployResult]:
+    """Deploy every .bpmn of a library folder, each with the folder's .dmn files."""
+    dmn = {p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.dmn"))}
+    results = []
+    for bpmn_path in sorted(path.glob("*.bpmn")):
+        text = bpmn_path.read_text(encoding="utf-8")
+        used = {name: xml for name, xml in dmn.items() if _referenced(text, xml)}
+        results.append(deploy(text, used, by=by, filename=bpmn_path.name))
+    return results
+
+
+def _referenced(bpmn_xml: str, dmn_xml: str) -> bool:
+    import re
+
+    refs = set(re.findall(r'decisionRef="([^"]+)"', bpmn_xml))
+    ids = set(re.findall(r'<decision[^>]*\sid="([^"]+)"', dmn_xml))
+    return bool(refs & ids)
+
+
+def latest(key: str, required: bool = True) -> ProcessDefinition | None:
+    found = db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
+    ).first()
+    if found is None and required:
+        raise NotFound(Msg("no deployed process '%(key)s'", key=key))
+    return found
+
+
+def latest_all() -> list[ProcessDefinition]:
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.key).subquery())
+    return list(db.session.scalars(
+        select(ProcessDefinition).join(newest, (ProcessDefinition.key == newest.c.key)
+                                       & (ProcessDefinition.version == newest.c.v)).order_by(ProcessDefinition.key)
+    ))
+
+
+def built_for(definition: ProcessDefinition) -> BuiltDefinition:
+    """A deployed version never changes, so its built spec is cached by id."""
+    cached = engine.cached_definition(definition.id, definition.sha256)
+    if cached is not None:
+        return cached
+    return engine.load_definition(definition.id, definition.sha256, definition.bpmn_xml, definition.dmn_xml or {})
+
+
+def versions(key: str) -> list[ProcessDefinition]:
+    return list(db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version)))

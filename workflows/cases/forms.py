@@ -1,0 +1,211 @@
+"""Validating submitted form data against a task's form definition.
+
+Values come from browsers and API clients as strings; they leave here typed
+(int, Decimal, bool, ISO date string, option id) or as a per-field message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflows.engine.parser import FormField
+from workflows.engine.sandbox import RestrictedEnvironment
+from workflows.errors import Invalid, Msg
+
+DEFAULT_MAX_UPLOAD = 5 * 1024 * 1024
+DEFAULT_ACCEPT = {".pdf", ".png", ".jpg", ".jpeg"}
+CONTENT_SIGNATURES = {
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+}
+TRUE = {"true", "1", "yes", "on", "y"}
+FALSE = {"false", "0", "no", "off", "n"}
+MAX_NUMBER_TEXT = 60
+MAX_DECIMAL_PLACES = 10
+
+# Characters no text may hold: control characters (NUL is refused by PostgreSQL and kept by
+# SQLite), lone surrogates (no encoding can store them) and bidirectional overrides (they
+# make a name read differently from what it is). Multi-line text keeps tab and line breaks.
+_BAD_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+CONTROL_CHARACTERS = "must not contain control characters"
+
+
+def has_control_characters(text: str, multiline: bool = False) -> bool:
+    """True when ``text`` holds a character no field may store (see above)."""
+    return (_BAD_IN_TEXT if multiline else _BAD_IN_LINE).search(text) is not None
+
+
+def escaped(text: str, limit: int = 200) -> str:
+    """``text`` with those characters written as escapes: safe for the security log."""
+    return _BAD_IN_LINE.sub(lambda m: ascii(m.group())[1:-1], text[:limit])
+
+
+@dataclass
+class Upload:
+    """A file handed in with a form: the web layer builds these from requests."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
+
+
+def _check_upload(ff: FormField, upload: Upload) -> str | None:
+    accept = {a.strip().lower() for a in ff.constraints.get("accept", "").split(",") if a.strip()} or DEFAULT_ACCEPT
+    limit = int(ff.constraints.get("maxsize") or DEFAULT_MAX_UPLOAD)
+    name = upload.filename or ""
+    if has_control_characters(name) or has_control_characters(upload.content_type or ""):
+        return "the file name contains characters that are not allowed"
+    ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if ext not in accept:
+        return Msg("file type not allowed (allowed: %(types)s)", types=", ".join(sorted(accept)))
+    if len(upload.content) == 0:
+        return "the file is empty"
+    if len(upload.content) > limit:
+        return Msg("file larger than %(kb)s KB", kb=limit // 1024)
+    signatures = CONTENT_SIGNATURES.get(ext)
+    if signatures and not upload.content.startswith(signatures):
+        return "file content does not match its type"
+    return None
+
+
+def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Upload] | None = None,
+             current: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """Return (clean values, accepted uploads) or raise Invalid with a message per field."""
+    uploads = uploads or {}
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    if not isinstance(raw, dict):
+        raise Invalid("form data must be an object")
+    for ff in fields:
+        if ff.readonly:
+            continue
+        if ff.type == "file":
+            upload = uploads.get(ff.id)
+            if upload is None:
+                if ff.required and not (current or {}).get(ff.id):
+                    errors[ff.id] = "a file is required"
+                continue
+            problem = _check_upload(ff, upload)
+            if problem:
+                errors[ff.id] = problem
+            else:
+                files[ff.id] = upload
+            continue
+        value = raw.get(ff.id)
+        if isinstance(value, (list, dict)):
+            errors[ff.id] = "must be a single value"
+            continue
+        text = _text(value)
+        if text == "":
+            if ff.required:
+                errors[ff.id] = "this field is required"
+            elif ff.type == "boolean":
+                clean[ff.id] = False
+            else:
+                clean[ff.id] = None
+            continue
+        try:
+            clean[ff.id] = _convert(ff, text)
+        except ValueError as exc:
+            errors[ff.id] = exc.args[0] if exc.args else "invalid value"
+    env = RestrictedEnvironment()
+    for ff in fields:
+        condition = ff.constraints.get("requiredWhen")
+        if condition and clean.get(ff.id) in (None, "") and ff.id not in errors and ff.id not in files:
+            try:
+                needed = bool(env.evaluate(condition, {**(current or {}), **clean}))
+            except Exception:  # noqa: BLE001 - a missing value simply means "not required"
+                needed = False
+            if needed:
+                errors[ff.id] = "this field is required here"
+    if errors:
+        raise Invalid("please correct the highlighted fields", errors)
+    return clean, files
+
+
+def _convert(ff: FormField, text: str) -> Any:
+    c = ff.constraints
+    if ff.type in ("string", "text"):
+        limit = int(c.get("maxlength") or (4000 if ff.type == "text" else 500))
+        if len(text) > limit:
+            raise ValueError(Msg("at most %(n)s characters", n=limit))
+        if has_control_characters(text, multiline=ff.type == "text"):
+            raise ValueError(CONTROL_CHARACTERS)
+        if c.get("minlength") and len(text) < int(c["minlength"]):
+            raise ValueError(Msg("at least %(n)s characters", n=c["minlength"]))
+        if c.get("pattern") and not re.fullmatch(c["pattern"], text):
+            raise ValueError("not in the expected format")
+        return text
+    if ff.type in ("long", "decimal"):
+        number = _number(ff.type, text)
+        if abs(number) > 10**15:
+            raise ValueError("number too large")
+        if c.get("min") not in (None, "") and number < Decimal(c["min"]):
+            raise ValueError(Msg("must be at least %(n)s", n=c["min"]))
+        if c.get("max") not in (None, "") and number > Decimal(c["max"]):
+            raise ValueError(Msg("must be at most %(n)s", n=c["max"]))
+        return number
+    if ff.type == "boolean":
+        low = text.lower()
+        if low in TRUE:
+            return True
+        if low in FALSE:
+            return False
+        raise ValueError("must be yes or no")
+    if ff.type == "date":
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("must be a date (YYYY-MM-DD)") from None
+        if not 1900 <= day.year <= 2200:
+            raise ValueError("date out of range")
+        return day.isoformat()
+    if ff.type == "enum":
+        if text not in {opt for opt, _ in ff.options}:
+            raise ValueError("not one of the allowed options")
+        return text
+    raise ValueError("unsupported field type")
+
+
+def _number(kind: str, text: str) -> int | Decimal:
+    """A whole number or a decimal, refusing what would overflow later: ``1e1000000`` is a
+    valid Decimal, but any arithmetic on it (even ``abs``) raises decimal.Overflow."""
+    message = "must be a whole number" if kind == "long" else "must be a number"
+    if len(text) > MAX_NUMBER_TEXT:
+        raise ValueError("number too large" if re.fullmatch(r"[-+]?[0-9,]+", text) else message)
+    try:
+        number: int | Decimal = int(text) if kind == "long" else Decimal(text.replace(",", ""))
+    except (ValueError, InvalidOperation):
+        raise ValueError(message) from None
+    if isinstance(number, Decimal):
+        if not number.is_finite():
+            raise ValueError(message)
+        if number.is_zero():
+            return Decimal(0)
+        if number.adjusted() > 15:
+            raise ValueError("number too large")
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+            raise ValueError(Msg("at most %(n)s decimal places", n=MAX_DECIMAL_PLACES))
+    return number

@@ -1,0 +1,193 @@
+"""The case runtime's tables: definitions, cases, the inbox projection, attachments, the audit
+trail, the security log and notices."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflows.branch.models import User, utcnow
+from workflows.db import db
+
+
+class ProcessDefinition(db.Model):
+    """One deployed version of a process: the BPMN source and the DMN it uses."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when the spec cache misses
+    dmn_xml: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    deployed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    deployed_by: Mapped[User | None] = relationship()
+
+
+class ProcessInstance(db.Model):
+    """A case. ``state`` is the serialized workflow without its spec (kept per version)."""
+
+    __tablename__ = "process_instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(80), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    business_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(Text, deferred=True)  # loaded only to run or show the engine
+    version: Mapped[int] = mapped_column(default=1)
+    audit_seq: Mapped[int] = mapped_column(default=0)
+    audit_hash: Mapped[str | None] = mapped_column(String(64))
+    next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    started_by: Mapped[User] = relationship(foreign_keys=[started_by_id])
+    subject_user: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])
+
+    # Optimistic locking: every UPDATE says "WHERE version = <the one I read>".
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(db.Model):
+    """The inbox projection of one user task; the inbox never deserializes workflows."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_state_assignee", "state", "assigned_user_id"),
+        Index("ix_human_task_state_claimed", "state", "claimed_by_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36), index=True)
+    spec_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str | None] = mapped_column(String(80))
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    bulk: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[dt.datetime | None]
+    escalated_at: Mapped[dt.datetime | None]
+    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    completed_at: Mapped[dt.datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+    instance: Mapped[ProcessInstance] = relationship()
+    assigned_user: Mapped[User | None] = relationship(foreign_keys=[assigned_user_id])
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    escalated_to: Mapped[User | None] = relationship(foreign_keys=[escalated_to_id])
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    exclusions: Mapped[list[TaskExclusion]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def excluded_user_ids(self) -> set[int]:
+        return {e.user_id for e in self.exclusions}
+
+
+class TaskExclusion(db.Model):
+    """Segregation of duties: a person who may not act on a task."""
+
+    __tablename__ = "task_exclusion"
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+
+
+class TaskCandidate(db.Model):
+    """A group that may claim a task: a role, optionally limited to one org unit."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_role_scope", "role_key", "scope_unit_id", "task_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), index=True)
+    role_key: Mapped[str] = mapped_column(String(40))
+    scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+
+
+class AuditEvent(db.Model):
+    """Append-only case history; ``hash`` chains each event to the previous one.
+
+    ``hash`` is an HMAC under the audit key named by ``key_id`` (NULL: a legacy
+    plain SHA-256 event from before keyed chains); ``state_digest``, set on the
+    last event of each transaction, seals the case's state, status and outcome.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    seq: Mapped[int]
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(40))
+    task_spec: Mapped[str | None] = mapped_column(String(120))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    human_task_id: Mapped[int | None]
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(String(10), default="web")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(40))
+    state_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class SecurityEvent(db.Model):
+    """Logins, logouts and refused actions, for the security officer."""
+
+    __tablename__ = "security_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    username: Mapped[str | None] = mapped_column(String(60), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    human_task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    field: Mapped[str | None] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    uploaded_by: Mapped[User] = relationship()
+
+
+class Notice(db.Model):
+    """A message to a person (the product's e-mail-like notice)."""
+
+    __tablename__ = "notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    text: Mapped[str] = mapped_column(Text)  # English, as sent
+    template: Mapped[str | None] = mapped_column(Text)  # msgid, for showing it in the reader's language
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None]

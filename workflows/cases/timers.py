@@ -1,0 +1,100 @@
+"""The timer sweep: fire due timers of running cases, once each.
+
+Several sweepers (and app processes) may share one PostgreSQL database; due
+instances are claimed with FOR UPDATE SKIP LOCKED so each timer fires once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.cases import audit
+from workflows.cases.commands import CaseEngine, _advance, lock_for_write
+from workflows.cases.context import CaseContext
+from workflows.cases.definitions import built_for
+from workflows.cases.models import ProcessInstance
+from workflows.db import db
+from workflows.engine import specs as engine
+from workflows.engine.clock import now
+from workflows.errors import Conflict
+
+log = logging.getLogger(__name__)
+
+
+def sweep(limit: int = 100) -> int:
+    """Fire every due timer; returns the number of cases advanced."""
+    advanced = 0
+    while True:
+        query = (select(ProcessInstance.id)
+                 .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now())
+                 .order_by(ProcessInstance.next_timer_at).limit(limit))
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(db.session.scalars(query))
+        if not ids:
+            db.session.rollback()
+            return advanced
+        for instance_id in ids:
+            if _fire(instance_id):
+                advanced += 1
+        if len(ids) < limit:
+            return advanced
+
+
+def _fire(instance_id: int) -> bool:
+    instance = db.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        return False
+    try:
+        lock_for_write(instance)
+        built = built_for(instance.definition)
+        ctx = CaseContext(instance, None, "timer")
+        wf = engine.deserialize(built, instance.state, CaseEngine(ctx))
+        waiting_before = {str(t.id) for t in wf.get_tasks(state=engine.TaskState.WAITING)}
+        wf.refresh_timers()
+        fired = [t for t in wf.get_tasks(state=engine.TaskState.READY | engine.TaskState.COMPLETED)
+                 if str(t.id) in waiting_before]
+        for task in fired:
+            audit.record(instance, "timer_fired", None, task_spec=task.task_spec.bpmn_id,
+                         task_name=task.task_spec.bpmn_name, via="timer")
+        _advance(ctx, wf, built)
+        if not fired and instance.next_timer_at is not None and instance.next_timer_at <= now():
+            instance.next_timer_at = None  # nothing fired although due: do not spin on it
+        db.session.commit()
+        return bool(fired)
+    except (StaleDataError, Conflict):
+        db.session.rollback()
+        return False
+    except Exception:  # noqa: BLE001 - one broken case must not stop the sweep
+        db.session.rollback()
+        log.exception("timer sweep failed for case %s", instance_id)
+        failed = db.session.get(ProcessInstance, instance_id)
+        if failed is not None:
+            failed.next_timer_at = None
+            audit.record(failed, "timer_error", None, via="timer", comment="timer could not fire; see server log")
+            db.session.commit()
+        return False
+
+
+def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:  # pragma: no cover - main loop
+    """Sweep every ``interval`` seconds; also write an audit checkpoint every ``checkpoint_every`` seconds."""
+    from workflows.cases import checkpoints
+
+    next_checkpoint = time.monotonic()
+    while True:
+        count = sweep()
+        if count:
+            log.info("timer sweep advanced %d case(s)", count)
+        if checkpoint_every and time.monotonic() >= next_checkpoint:
+            try:
+                checkpoints.write()
+            except Exception:  # noqa: BLE001 - a full disk must not stop the timers; the log says why
+                db.session.rollback()
+                log.exception("audit checkpoint failed")
+            next_checkpoint = time.monotonic() + checkpoint_every
+        pause = interval if not checkpoint_every else min(interval, max(0.5, next_checkpoint - time.monotonic()))
+        time.sleep(pause)

@@ -1,0 +1,1 @@
+"""Client ownership (Process A, 第三十一条): the registry and its rules."""
