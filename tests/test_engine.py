@@ -16,7 +16,7 @@ from workflows.cases import definitions, timers
 from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
 from workflows.engine import clock
-from workflows.engine import specs as engine
+from workflows.engine.sandbox import RestrictedScriptEngine
 from workflows.errors import Forbidden
 
 
@@ -52,12 +52,10 @@ def test_send_back_300_times_keeps_the_tree_flat() -> None:
 def test_restricted_engine_is_reattached_after_deserialize() -> None:
     deploy("rework.bpmn")
     instance = cases.start_case("test_rework", user("staff01"), {})
-    built = definitions.built_for(instance.definition)
-    wf = engine.deserialize(built, instance.state, cases.CaseEngine.__new__(cases.CaseEngine))
-    assert isinstance(wf.script_engine, cases.CaseEngine)
+    loaded = cases.snapshot(instance)
+    assert isinstance(loaded.workflow.script_engine, RestrictedScriptEngine)
     with pytest.raises(Exception, match="not allowed"):
-        engine.deserialize(built, instance.state, cases.RestrictedScriptEngine()).script_engine.environment.evaluate(
-            "__import__('os')", {})
+        loaded.workflow.script_engine.environment.evaluate("__import__('os')", {})
 
 
 def test_timer_reminds_then_escalates_to_superior() -> None:

@@ -25,8 +25,9 @@ from workflows.cases import commands as cases
 from workflows.cases import definitions, forms
 from workflows.cases.models import ProcessDefinition, ProcessInstance, SecurityEvent
 from workflows.db import db
-from workflows.engine.parser import DefinitionError, FormField
+from workflows.engine.dialect import FormField
 from workflows.engine.sandbox import RestrictedEnvironment, UnsafeExpression, ValueTooLarge
+from workflows.engine.xml import DefinitionError
 from workflows.errors import Invalid
 
 REWORK = (TEST_BPMN / "rework.bpmn").read_text("utf-8")

@@ -16,7 +16,7 @@ from workflows.cases import definitions
 from workflows.cases.models import AuditEvent, ProcessDefinition, SecurityEvent
 from workflows.db import db
 from workflows.engine import clock
-from workflows.engine.parser import DefinitionError
+from workflows.engine.xml import DefinitionError
 
 REWORK = (TEST_BPMN / "rework.bpmn").read_text("utf-8")
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 
 from workflows.cases import audit, definitions
@@ -15,8 +14,6 @@ from workflows.cases import commands as cases
 from workflows.cases.access import case_for, may_view_case
 from workflows.cases.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance
 from workflows.db import db
-from workflows.engine import specs as engine
-from workflows.engine.sandbox import RestrictedScriptEngine
 from workflows.errors import Invalid, NotFound, Unconfirmed
 
 from .i18n import tr, tr_fields
@@ -88,31 +85,28 @@ def load_case(instance_id: int, what: str | None = None) -> ProcessInstance:
 @login_required
 def case_page(instance_id: int):  # type: ignore[no-untyped-def]
     instance = load_case(instance_id)
-    data = cases.instance_data(instance)
+    state = cases.snapshot(instance)  # deserialized once, for the data and the diagram
+    data = state.data()
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.seq)
     ).all()
     tasks = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                .order_by(HumanTask.id)).all()
     attachments = db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)).all()
-    completed, active = diagram_path(instance)
+    completed, active = diagram_path(instance, state)
     return render_template("case.html", instance=instance, fields=case_fields(instance, data, current_user),
                            history=history_rows(events, current_user, data), tasks=tasks, attachments=attachments,
                            completed=completed, active=active)
 
 
-def diagram_path(instance: ProcessInstance) -> tuple[list[str], list[str]]:
+def diagram_path(instance: ProcessInstance, state: Any) -> tuple[list[str], list[str]]:
     """Element ids walked so far and those waiting now, for the diagram."""
-    built = definitions.built_for(instance.definition)
-    wf = engine.deserialize(built, instance.state, RestrictedScriptEngine())
-    done = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+    done, active = state.path()
     for ev in db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id,
                                                           AuditEvent.type == "engine_steps")):
         done.update((ev.changes or {}).get("path", [None, []])[1] or [])
     done.update(db.session.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance.id,
                                                                   HumanTask.state == "completed")))
-    active = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
-              if t.task_spec.bpmn_id}
     return sorted(done - active), sorted(active)
 
 

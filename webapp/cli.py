@@ -13,7 +13,7 @@ from workflows.branch.demo import DEMO_PASSWORD, ensure_roles, seed_demo
 from workflows.branch.models import User
 from workflows.cases import audit, definitions, timers
 from workflows.db import db
-from workflows.engine.parser import DefinitionError
+from workflows.engine.xml import DefinitionError
 
 
 def register(app: Flask) -> None:

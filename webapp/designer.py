@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from workflows.cases import audit, definitions
 from workflows.cases import compare as designs
 from workflows.db import db
-from workflows.engine.parser import DefinitionError
+from workflows.engine.xml import DefinitionError
 from workflows.errors import Forbidden
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")

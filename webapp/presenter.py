@@ -17,7 +17,7 @@ from workflows.cases.definitions import built_for
 from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.cases.step_values import prefilled
 from workflows.db import db
-from workflows.engine.parser import BuiltDefinition
+from workflows.engine.specs import BuiltDefinition
 from workflows.errors import Msg
 
 from .i18n import tr
@@ -38,7 +38,7 @@ def field_catalog(built: BuiltDefinition) -> dict[str, tuple[str, str, str | Non
     catalog: dict[str, tuple[str, str, str | None, dict[str, str]]] = {}
     for ff in built.meta.start_form + [ff for t in built.meta.tasks.values() for ff in t.form]:
         if ff.id not in catalog:
-            catalog[ff.id] = (ff.label, ff.type, ff.properties.get("sensitive"), dict(ff.options))
+            catalog[ff.id] = (ff.label, ff.type, ff.sensitive, dict(ff.options))
     return catalog
 
 
@@ -50,7 +50,7 @@ def step_catalog(built: BuiltDefinition, spec_id: str | None,
     catalog = dict(general if general is not None else field_catalog(built))
     meta = built.meta.tasks.get(spec_id) if spec_id else None
     for ff in meta.form if meta is not None else []:
-        catalog[ff.id] = (ff.label, ff.type, ff.properties.get("sensitive"), dict(ff.options))
+        catalog[ff.id] = (ff.label, ff.type, ff.sensitive, dict(ff.options))
     return catalog
 
 

@@ -12,6 +12,7 @@ RELATION_UNIT_KIND = {
     "regional_manager": ("region",),
     "project_director": ("department",),
 }
+RELATIONS = frozenset(RELATION_UNIT_KIND) | {"superior"}  # what a diagram may name: "initiator.superior"
 
 
 def unit_of_kind(user: User, kinds: tuple[str, ...]) -> OrgUnit | None:

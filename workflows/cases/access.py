@@ -94,7 +94,7 @@ def decides_about(user: User, instance: ProcessInstance) -> bool:
     ).all()
     for task in related:
         meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)
-        if meta is None or not meta.properties.get("warnings") or task.instance.subject_user_id == user.id:
+        if meta is None or not meta.warnings or task.instance.subject_user_id == user.id:
             continue
         if assignment.refusal(task, user) is None:
             return True

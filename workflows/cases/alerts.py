@@ -16,7 +16,8 @@ from typing import Any
 
 from workflows.branch.models import User
 from workflows.cases.models import HumanTask, ProcessInstance
-from workflows.engine.parser import BuiltDefinition, TaskMeta
+from workflows.engine.dialect import TaskMeta
+from workflows.engine.specs import BuiltDefinition
 from workflows.errors import Msg
 
 
@@ -50,20 +51,16 @@ def providers() -> dict[str, Provider]:
     return {"ownership_conflict": ownership.conflict_alerts}
 
 
-def names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").split(",") if n.strip()]
-
-
 def unknown_names(built: BuiltDefinition) -> list[tuple[str, str]]:
     """(element id, name) of every warning a diagram names that no family provides."""
     known = providers()
-    found = [(built.meta.process_id, n) for n in names(built.meta.properties.get("startWarnings"))]
+    found = [(built.meta.process_id, n) for n in built.meta.start_warnings]
     for task_id, meta in built.meta.tasks.items():
-        found.extend((task_id, n) for n in names(meta.properties.get("warnings")))
+        found.extend((task_id, n) for n in meta.warnings)
     return [(element, n) for element, n in found if n not in known]
 
 
-def _run(wanted: list[str], source: AlertSource) -> list[Alert]:
+def _run(wanted: tuple[str, ...], source: AlertSource) -> list[Alert]:
     known = providers()
     out: list[Alert] = []
     for name in wanted:
@@ -73,14 +70,15 @@ def _run(wanted: list[str], source: AlertSource) -> list[Alert]:
     return out
 
 
-def for_start(built: BuiltDefinition, data: dict[str, Any], user: User) -> list[Alert]:
-    return _run(names(built.meta.properties.get("startWarnings")), AlertSource(data, user))
+def for_start(built: BuiltDefinition, data: dict[str, Any], applicant: User) -> list[Alert]:
+    """Warnings on the start form; ``applicant`` is the case's subject, else its starter."""
+    return _run(built.meta.start_warnings, AlertSource(data, applicant))
 
 
 def for_task(task: HumanTask, meta: TaskMeta, data: dict[str, Any]) -> list[Alert]:
     instance = task.instance
     applicant = instance.subject_user or instance.started_by
-    return _run(names(meta.properties.get("warnings")), AlertSource(data, applicant, instance))
+    return _run(meta.warnings, AlertSource(data, applicant, instance))
 
 
 def fingerprint(found: list[Alert]) -> str:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from workflows.branch.models import User
 from workflows.branch.org import department_of, relation, scope_unit_ids
 from workflows.cases.models import HumanTask, ProcessInstance, TaskCandidate, TaskExclusion
 from workflows.db import db
-from workflows.engine.parser import TaskMeta, parse_group
+from workflows.engine.dialect import TaskMeta
 
 # An assignee may be a relation of the case's people: "initiator.regional_manager".
 
@@ -25,15 +23,16 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
     """Fill in the assignee or candidate groups and who is excluded from acting."""
     excluded: set[int] = set()
     own_task = False
-    if meta.assignee and meta.assignee.startswith("="):
-        username = str((data or {}).get(meta.assignee[1:], ""))
+    assignee = meta.assignee
+    if assignee is not None and assignee.field is not None:
+        username = str((data or {}).get(assignee.field, ""))
         person = db.session.scalars(select(User).where(User.username == username)).first()
         task.assigned_user_id = person.id if person else None
         if person is None:
             task.candidates.append(TaskCandidate(role_key="admin"))
-    elif meta.assignee:
-        who, _, rel = meta.assignee.partition(".")
-        person = _person(instance, who)
+    elif assignee is not None:
+        person = _person(instance, assignee.person or "")
+        rel = assignee.relation
         if rel:
             target = relation(person, rel) or relation(person, "superior")
             task.assigned_user_id = target.id if target else None
@@ -43,34 +42,28 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
             task.assigned_user_id = person.id
             own_task = True
     else:
-        for group in meta.candidate_groups or ([meta.lane] if meta.lane else []):
-            role, scope = parse_group(group)
+        for group in meta.groups:
             unit_id = None
-            if scope:
-                who, _, rel = scope.partition(".")
-                person = _person(instance, who)
-                unit = department_of(person) if rel == "department" else None
-                if rel != "department":
-                    leader = relation(person, rel)
+            if group.scope:
+                person = _person(instance, group.person or "")
+                unit = department_of(person) if group.relation == "department" else None
+                if group.relation != "department":
+                    leader = relation(person, group.relation or "")
                     unit = leader.unit if leader else None
                 unit_id = unit.id if unit else None
-            task.candidates.append(TaskCandidate(role_key=role, scope_unit_id=unit_id))
+            task.candidates.append(TaskCandidate(role_key=group.role, scope_unit_id=unit_id))
     if not own_task:
         excluded.add(instance.started_by_id)
         if instance.subject_user_id:
             excluded.add(instance.subject_user_id)
-    for spec_id in _split(meta.properties.get("notSameAs", "")):
+    for spec_id in meta.not_same_as:
         excluded.update(db.session.scalars(
             select(HumanTask.completed_by_id).where(HumanTask.instance_id == instance.id,
                                                     HumanTask.spec_id == spec_id, HumanTask.state == "completed")
         ))
     excluded.discard(None)  # type: ignore[arg-type]
     task.exclusions = [TaskExclusion(user_id=uid) for uid in sorted(excluded)]
-    task.bulk = meta.properties.get("bulk", "").lower() == "true"
-
-
-def _split(text: str) -> list[str]:
-    return [part for part in re.split(r"[,\s]+", text) if part]
+    task.bulk = meta.bulk
 
 
 def in_candidate_groups(task: HumanTask, user: User) -> bool:

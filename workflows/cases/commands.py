@@ -3,43 +3,28 @@ call and CLI command goes through, so the rules and the audit are the same."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.branch.models import OrgUnit, User
-from workflows.cases import access, alerts, assignment, audit, forms, step_values
-from workflows.cases import functions as helpers
+from workflows.branch.models import User
+from workflows.cases import access, alerts, assignment, audit, forms, projection, step_values
 from workflows.cases.context import CaseContext
-from workflows.cases.definitions import built_for, latest
+from workflows.cases.definitions import ENGINE, built_for, latest
 from workflows.cases.models import Attachment, HumanTask, ProcessInstance
 from workflows.db import db
-from workflows.engine import specs as engine
 from workflows.engine.clock import now
-from workflows.engine.parser import BuiltDefinition, TaskMeta
-from workflows.engine.sandbox import RestrictedScriptEngine
+from workflows.engine.dialect import ProcessMeta, TaskMeta
+from workflows.engine.instance import EngineError, Instance
+from workflows.engine.specs import BuiltDefinition
 from workflows.errors import Conflict, Forbidden, Invalid, Msg, NotFound, Unconfirmed, WorkflowError
-
-
-class CaseEngine(RestrictedScriptEngine):
-    """The restricted engine with this case's helpers and a log of DMN decisions."""
-
-    def __init__(self, ctx: CaseContext) -> None:
-        super().__init__(helpers.bind(ctx))
-        self.decisions: list[dict[str, Any]] = []
 
 
 @contextmanager
@@ -54,7 +39,7 @@ def all_or_nothing(engine_failure: str) -> Iterator[None]:
     except StaleDataError:
         db.session.rollback()
         raise Conflict("someone else acted on this case first; nothing was saved") from None
-    except SpiffWorkflowException as exc:
+    except EngineError as exc:
         db.session.rollback()
         raise Invalid(Msg(engine_failure, reason=str(exc).splitlines()[0])) from None
     except BaseException:
@@ -66,9 +51,7 @@ def all_or_nothing(engine_failure: str) -> Iterator[None]:
 
 
 def may_start(user: User, built: BuiltDefinition) -> bool:
-    roles = [r.strip() for r in built.meta.properties.get("startRoles", "").split(",") if r.strip()]
-    if not roles and built.meta.start_lane:
-        roles = [built.meta.start_lane]
+    roles = built.meta.starter_roles
     if not access.works_cases(user):
         return False
     return not roles or user.has_role(*roles)
@@ -93,37 +76,48 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
     if not may_start(user, built):
         refuse_start(user, process_key, ip)
     clean, files = forms.validate(built.meta.start_form, data, uploads)
-    warned = alerts.for_start(built, clean, user)
+    subject = _subject(built.meta, clean)
+    warned = alerts.for_start(built, clean, subject or user)
     if warned and confirmed is not True and confirmed != alerts.fingerprint(warned):
         raise Unconfirmed("please read the warnings and confirm to go on", warned, alerts.fingerprint(warned))
-    props = built.meta.properties
-    key_field = props.get("businessKey")
+    meta = built.meta
     instance = ProcessInstance(
         definition_id=definition.id, process_key=definition.key, started_by_id=user.id, state="",
-        title=_title(props.get("titleTemplate"), clean, built.name),
-        business_key=_business_key(clean.get(key_field)) if key_field else None,
-        summary={f: _plain(clean.get(f)) for f in _fields(props.get("summaryFields", ""))},
+        subject_user_id=subject.id if subject is not None else None,
+        title=_title(meta.title_template, clean, built.name),
+        business_key=_business_key(clean.get(meta.business_key)) if meta.business_key else None,
+        summary={f: _plain(clean.get(f)) for f in meta.summary_fields},
         started_at=now(), updated_at=now(),
     )
     instance.started_by = user
+    instance.subject_user = subject
     db.session.add(instance)
     with all_or_nothing("the process could not run: %(reason)s"):
         db.session.flush()
         ctx = CaseContext(instance, user, via)
         stored = _store_uploads(instance, None, files, user)
         clean.update(stored)
-        wf = engine.new_workflow(built, clean, CaseEngine(ctx))
+        inst = projection.start(ctx, built, clean)
         started = audit.diff({}, clean)
         if warned:  # the starter saw these and went on: part of the record
             started["warnings"] = [None, [a.as_record() for a in warned]]
         audit.record(instance, "case_started", user, changes=started, via=via, task_name=built.name)
-        _advance(ctx, wf, built)
+        projection.advance(ctx, inst)
         db.session.commit()
     return instance
 
 
-def _fields(text: str) -> list[str]:
-    return [f.strip() for f in text.split(",") if f.strip()]
+def _subject(meta: ProcessMeta, clean: dict[str, Any]) -> User | None:
+    """The person the case concerns: the active user whose username the start field
+    ``subjectField`` holds (None when the process names none, or the field is left empty)."""
+    if meta.subject_field is None or clean.get(meta.subject_field) in (None, ""):
+        return None
+    username = str(clean[meta.subject_field])
+    person = db.session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+    if person is None:
+        raise Invalid("please correct the highlighted fields",
+                      {meta.subject_field: "no active user has this username"})
+    return person
 
 
 def _plain(value: Any) -> Any:
@@ -208,7 +202,7 @@ def task_meta(task: HumanTask) -> TaskMeta:
 
 def revealed_fields(meta: TaskMeta) -> set[str]:
     """Sensitive fields the step's performer sees whole (task property ``reveal``)."""
-    return {f.strip() for f in meta.properties.get("reveal", "").split(",") if f.strip()}
+    return set(meta.reveal)
 
 
 def claim(task_id: int, user: User, *, via: str = "web", ip: str | None = None) -> HumanTask:
@@ -276,20 +270,18 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     if meta is None:
         raise NotFound("the task's definition is missing")
     ctx = CaseContext(instance, user, via)
-    wf = engine.deserialize(built, instance.state, CaseEngine(ctx))
-    spiff_task = wf.get_task_from_id(UUID(task.spiff_task_id))
-    if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+    inst = projection.load(ctx, built)
+    user_task = inst.task(task.spiff_task_id)
+    if user_task is None or not user_task.ready:
         raise Conflict("this task is no longer waiting for input")
-    clean, files = forms.validate(meta.form, data, uploads, current=spiff_task.data)
-    start = step_values.previous_values(task, meta, spiff_task.data)
+    clean, files = forms.validate(meta.form, data, uploads, current=user_task.data)
+    start = step_values.previous_values(task, meta, user_task.data)
     # The state we deserialized is still the latest, or 409. A task finished by a
     # concurrent request shows up as a non-READY task in the newer state instead.
     lock_for_write(instance)
     with all_or_nothing("the process could not continue: %(reason)s"):
         clean.update(_store_uploads(instance, task, files, user))
-        spiff_task.data = {**spiff_task.data, **clean}
-        ctx.task = spiff_task
-        spiff_task.run()
+        inst.run_task(user_task, clean)
         task.state = "completed"
         task.completed_at = now()
         task.completed_by_id = user.id
@@ -298,7 +290,7 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
         audit.record(instance, "task_completed", user, task_spec=task.spec_id, task_name=task.name,
                      human_task_id=task.id, changes=step_values.submitted(start, clean),
                      comment=clean.get("comment") if isinstance(clean.get("comment"), str) else None, via=via)
-        _advance(ctx, wf, built)
+        projection.advance(ctx, inst)
         result = Completion(task.id, task.name, instance.id, instance.status)
         db.session.commit()
     return result
@@ -331,116 +323,14 @@ def _store_uploads(instance: ProcessInstance, task: HumanTask | None, files: dic
     return stored
 
 
-# --- advancing the engine and projecting its state ----------------------------
+# --- reading the engine state -------------------------------------------------
 
 
-def _advance(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
-    """Run engine steps, then write tasks, audit, status and state (caller commits)."""
-    instance = ctx.instance
-    path: list[str] = []
-
-    def will_complete(task: Any) -> None:
-        ctx.task = task
-
-    def did_complete(task: Any) -> None:
-        spec = task.task_spec
-        if getattr(spec, "bpmn_id", None) and not spec.manual:
-            path.append(spec.bpmn_id)
-
-    engine.run(wf, will_complete, did_complete)
-    if path:
-        audit.record(instance, "engine_steps", None, changes={"path": [None, path]}, via=ctx.via)
-    for decision in wf.script_engine.decisions:
-        audit.record(instance, "decision", None, task_spec=decision["task"], task_name=decision["table"],
-                     changes={"rules": [None, decision["rules"]]}, via=ctx.via)
-    for event in ctx.events:
-        audit.record(instance, event["type"], ctx.actor, task_spec=event["task_spec"], task_name=event["task_name"],
-                     changes=event["changes"], comment=event["comment"], via=ctx.via)
-    ctx.events.clear()
-    _sync_tasks(ctx, wf, built)
-    if wf.completed:
-        instance.status = "completed"
-        instance.outcome = _outcome(wf)
-        instance.ended_at = now()
-        audit.record(instance, "case_completed", None, changes={"outcome": [None, instance.outcome]}, via=ctx.via)
-    instance.state = engine.serialize(wf)
-    instance.next_timer_at = engine.next_timer_at(wf)
-    instance.updated_at = now()
-
-
-def _outcome(wf: Any) -> str | None:
-    ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
-    if not ends:
-        return None
-    return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id[:40]
-
-
-def _sync_tasks(ctx: CaseContext, wf: Any, built: BuiltDefinition) -> None:
-    instance = ctx.instance
-    ready = {str(t.id): t for t in engine.ready_user_tasks(wf)}
-    with db.session.no_autoflush:  # one flush for the whole request, at commit or below
-        open_rows = db.session.execute(
-            select(HumanTask.id, HumanTask.spiff_task_id, HumanTask.spec_id, HumanTask.name)
-            .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-        ).all()
-    open_ids = set()
-    for row in open_rows:
-        if row.spiff_task_id in ready:
-            open_ids.add(row.spiff_task_id)
-            continue
-        closing = db.session.get(HumanTask, row.id)
-        if closing is not None and closing.state == "completed":
-            continue  # the task this request just completed
-        db.session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.state == "open")
-                           .values(state="cancelled", completed_at=now()))
-        audit.record(instance, "task_cancelled", None, task_spec=row.spec_id, task_name=row.name,
-                     human_task_id=row.id, via=ctx.via)
-    created: list[HumanTask] = []
-    for spiff_id, spiff_task in ready.items():
-        if spiff_id in open_ids:
-            continue
-        spec_id = spiff_task.task_spec.bpmn_id
-        meta = built.meta.tasks.get(spec_id)
-        if meta is None:
-            raise Invalid(Msg("user task %(task)s has no definition", task=spec_id))
-        at = now()
-        row = HumanTask(instance_id=instance.id, spiff_task_id=spiff_id, spec_id=spec_id, name=meta.name,
-                        lane=meta.lane, state="open", created_at=at, due_at=_due(meta, at))
-        row.instance = instance
-        assignment.resolve(row, meta, instance, spiff_task.data)
-        db.session.add(row)
-        created.append(row)
-    if not created:
-        return
-    db.session.flush()  # the new rows' ids, for their audit events
-    for row in created:
-        who = db.session.get(User, row.assigned_user_id).full_name if row.assigned_user_id else None
-        groups = [c.role_key + (f"@{_unit_name(c.scope_unit_id)}" if c.scope_unit_id else "") for c in row.candidates]
-        audit.record(instance, "task_created", None, task_spec=row.spec_id, task_name=row.name,
-                     human_task_id=row.id, changes={"assignee": [None, who], "groups": [None, groups]}, via=ctx.via)
-
-
-def _unit_name(unit_id: int) -> str:
-    unit = db.session.get(OrgUnit, unit_id)
-    return unit.name if unit is not None else str(unit_id)
-
-
-def _due(meta: TaskMeta, start: dt.datetime) -> dt.datetime | None:
-    if not meta.due:
-        return None
-    try:
-        parsed = TimerEventDefinition.parse_iso_duration(meta.due)
-        return start + TimerEventDefinition.get_timedelta_from_start(parsed, start)
-    except Exception:  # noqa: BLE001 - a malformed due date is shown as none, not a failure
-        return None
+def snapshot(instance: ProcessInstance) -> Instance:
+    """The case's engine state for reading (data, path), loaded once; never run or saved."""
+    return ENGINE.load(built_for(instance.definition), instance.state)
 
 
 def instance_data(instance: ProcessInstance) -> dict[str, Any]:
     """The case's current data (from the most recent task), for display."""
-    built = built_for(instance.definition)
-    wf = engine.deserialize(built, instance.state, RestrictedScriptEngine())
-    tasks = wf.get_tasks(state=TaskState.READY | TaskState.WAITING) or wf.get_tasks(state=TaskState.COMPLETED)
-    if not tasks:
-        return dict(wf.data)
-    latest_task = max(tasks, key=lambda t: t.last_state_change)
-    return {**wf.data, **latest_task.data}
+    return snapshot(instance).data()

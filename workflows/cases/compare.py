@@ -13,7 +13,8 @@ from sqlalchemy import select
 from workflows.cases.definitions import _referenced
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
-from workflows.engine.parser import BPMN_NS, extract_meta, parse_xml
+from workflows.engine.dialect import extract_meta
+from workflows.engine.xml import BPMN_NS, parse_xml
 from workflows.errors import Msg, NotFound
 
 __all__ = ["ElementChange", "FieldChange", "VersionDiff", "diff_versions", "download_name", "element_id",

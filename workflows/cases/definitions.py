@@ -10,15 +10,20 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from workflows.branch.models import User
+from workflows.branch.org import RELATIONS
 from workflows.branch.roles import ROLE_KEYS
 from workflows.cases import alerts
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
-from workflows.engine import specs as engine
-from workflows.engine.parser import BuiltDefinition, DefinitionError, check_bpmn
+from workflows.engine.checks import check_bpmn
+from workflows.engine.instance import Engine
+from workflows.engine.specs import BuiltDefinition
+from workflows.engine.xml import DefinitionError
 from workflows.errors import Msg, NotFound
 
-__all__ = ["DefinitionError", "DeployResult", "deploy", "deploy_directory", "latest", "built_for", "validate"]
+__all__ = ["DefinitionError", "DeployResult", "ENGINE", "deploy", "deploy_directory", "latest", "built_for", "validate"]
+
+ENGINE = Engine()  # the specs of deployed versions, built once per process
 
 
 @dataclass
@@ -34,7 +39,7 @@ def _sha(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
 
 def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str = "process.bpmn") -> BuiltDefinition:
     """Build and check a diagram without deploying it; raises DefinitionError."""
-    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename)
+    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename, relations=set(RELATIONS))
     for element, name in alerts.unknown_names(built):
         raise DefinitionError(f"unknown warnings '{name}' (known: {', '.join(sorted(alerts.providers()))})",
                               element=element, filename=filename)
@@ -98,10 +103,10 @@ def latest_all() -> list[ProcessDefinition]:
 
 def built_for(definition: ProcessDefinition) -> BuiltDefinition:
     """A deployed version never changes, so its built spec is cached by id."""
-    cached = engine.cached_definition(definition.id, definition.sha256)
+    cached = ENGINE.cached(definition.id, definition.sha256)
     if cached is not None:
         return cached
-    return engine.load_definition(definition.id, definition.sha256, definition.bpmn_xml, definition.dmn_xml or {})
+    return ENGINE.spec(definition.id, definition.sha256, definition.bpmn_xml, definition.dmn_xml or {})
 
 
 def versions(key: str) -> list[ProcessDefinition]:

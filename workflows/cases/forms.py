@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from workflows.engine.parser import FormField
+from workflows.engine.dialect import FormField
 from workflows.engine.sandbox import RestrictedEnvironment
 from workflows.errors import Invalid, Msg
 
@@ -70,8 +70,8 @@ def _text(value: Any) -> str:
 
 
 def _check_upload(ff: FormField, upload: Upload) -> str | None:
-    accept = {a.strip().lower() for a in ff.constraints.get("accept", "").split(",") if a.strip()} or DEFAULT_ACCEPT
-    limit = int(ff.constraints.get("maxsize") or DEFAULT_MAX_UPLOAD)
+    accept = ff.accept or DEFAULT_ACCEPT
+    limit = ff.max_size if ff.max_size is not None else DEFAULT_MAX_UPLOAD
     name = upload.filename or ""
     if has_control_characters(name) or has_control_characters(upload.content_type or ""):
         return "the file name contains characters that are not allowed"
@@ -131,7 +131,7 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
             errors[ff.id] = exc.args[0] if exc.args else "invalid value"
     env = RestrictedEnvironment()
     for ff in fields:
-        condition = ff.constraints.get("requiredWhen")
+        condition = ff.required_when
         if condition and clean.get(ff.id) in (None, "") and ff.id not in errors and ff.id not in files:
             try:
                 needed = bool(env.evaluate(condition, {**(current or {}), **clean}))
@@ -145,26 +145,25 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
 
 
 def _convert(ff: FormField, text: str) -> Any:
-    c = ff.constraints
     if ff.type in ("string", "text"):
-        limit = int(c.get("maxlength") or (4000 if ff.type == "text" else 500))
+        limit = ff.max_length if ff.max_length is not None else (4000 if ff.type == "text" else 500)
         if len(text) > limit:
             raise ValueError(Msg("at most %(n)s characters", n=limit))
         if has_control_characters(text, multiline=ff.type == "text"):
             raise ValueError(CONTROL_CHARACTERS)
-        if c.get("minlength") and len(text) < int(c["minlength"]):
-            raise ValueError(Msg("at least %(n)s characters", n=c["minlength"]))
-        if c.get("pattern") and not re.fullmatch(c["pattern"], text):
+        if ff.min_length is not None and len(text) < ff.min_length:
+            raise ValueError(Msg("at least %(n)s characters", n=ff.min_length))
+        if ff.pattern and not re.fullmatch(ff.pattern, text):
             raise ValueError("not in the expected format")
         return text
     if ff.type in ("long", "decimal"):
         number = _number(ff.type, text)
         if abs(number) > 10**15:
             raise ValueError("number too large")
-        if c.get("min") not in (None, "") and number < Decimal(c["min"]):
-            raise ValueError(Msg("must be at least %(n)s", n=c["min"]))
-        if c.get("max") not in (None, "") and number > Decimal(c["max"]):
-            raise ValueError(Msg("must be at most %(n)s", n=c["max"]))
+        if ff.minimum is not None and number < ff.minimum:
+            raise ValueError(Msg("must be at least %(n)s", n=ff.minimum))
+        if ff.maximum is not None and number > ff.maximum:
+            raise ValueError(Msg("must be at most %(n)s", n=ff.maximum))
         return number
     if ff.type == "boolean":
         low = text.lower()

@@ -18,13 +18,12 @@ from sqlalchemy import select
 
 from workflows.cases.models import AuditEvent, HumanTask
 from workflows.db import db
-from workflows.engine.parser import FormField, TaskMeta
+from workflows.engine.dialect import FormField, TaskMeta
 
 
 def prefilled(meta: TaskMeta) -> set[str]:
     """Field ids this step takes from the case's data (``*``: all of its form)."""
-    names = {f.strip() for f in meta.properties.get("prefill", "").split(",") if f.strip()}
-    return {ff.id for ff in meta.form} if "*" in names else names
+    return set(meta.prefill)
 
 
 def earlier_round(task: HumanTask, meta: TaskMeta) -> dict[str, Any]:

@@ -12,13 +12,12 @@ import time
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.cases import audit
-from workflows.cases.commands import CaseEngine, _advance, lock_for_write
+from workflows.cases import audit, projection
+from workflows.cases.commands import lock_for_write
 from workflows.cases.context import CaseContext
 from workflows.cases.definitions import built_for
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
-from workflows.engine import specs as engine
 from workflows.engine.clock import now
 from workflows.errors import Conflict
 
@@ -53,15 +52,11 @@ def _fire(instance_id: int) -> bool:
         lock_for_write(instance)
         built = built_for(instance.definition)
         ctx = CaseContext(instance, None, "timer")
-        wf = engine.deserialize(built, instance.state, CaseEngine(ctx))
-        waiting_before = {str(t.id) for t in wf.get_tasks(state=engine.TaskState.WAITING)}
-        wf.refresh_timers()
-        fired = [t for t in wf.get_tasks(state=engine.TaskState.READY | engine.TaskState.COMPLETED)
-                 if str(t.id) in waiting_before]
-        for task in fired:
-            audit.record(instance, "timer_fired", None, task_spec=task.task_spec.bpmn_id,
-                         task_name=task.task_spec.bpmn_name, via="timer")
-        _advance(ctx, wf, built)
+        inst = projection.load(ctx, built)
+        fired = inst.refresh_timers()
+        for spec_id, name in fired:
+            audit.record(instance, "timer_fired", None, task_spec=spec_id, task_name=name, via="timer")
+        projection.advance(ctx, inst)
         if not fired and instance.next_timer_at is not None and instance.next_timer_at <= now():
             instance.next_timer_at = None  # nothing fired although due: do not spin on it
         db.session.commit()

@@ -1,30 +1,122 @@
-"""SpiffWorkflow wiring in one place: spec cache, serializer, script engine, runs.
+"""Building SpiffWorkflow specs from a diagram, and the spec-less serializer.
 
-A serialized instance holds no spec: specs are built once per deployed version
-and cached, which keeps rows small and deserialization cheap. After every run,
-loops ("send back" → resubmit) are folded back onto the earlier task so the
-live task tree never grows with rework; the audit log keeps the history.
+Parsing is not validation: SpiffWorkflow reports many errors only when a spec is
+built, and some as plain KeyError; :func:`build` turns them all into a
+:class:`DefinitionError`. A serialized instance holds no spec: specs are built
+once per deployed version (see :class:`workflows.engine.instance.Engine`), which
+keeps rows small and deserialization cheap.
 """
 
 from __future__ import annotations
 
 import json
-from copy import deepcopy
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from workflows.engine import clock  # noqa: F401 - installs the engine clock
-from workflows.engine.parser import BuiltDefinition, build
-from workflows.engine.sandbox import RestrictedScriptEngine
+from workflows.engine import clock, durations  # noqa: F401 - install the engine clock and bounded timers
+from workflows.engine.dialect import ProcessMeta, extract_meta
+from workflows.engine.xml import BPMN_NS, CAMUNDA_NS, DefinitionError, parse_xml
+
+
+class RecordingDMNEngine(DMNEngine):
+    """Notes which rules fired so the audit trail can show the auditor."""
+
+    def decide(self, task):  # type: ignore[no-untyped-def]
+        rules = super().decide(task)
+        log = getattr(task.workflow.script_engine, "decisions", None)
+        if log is not None:
+            log.append({
+                "task": task.task_spec.bpmn_id,
+                "table": getattr(self.decision_table, "name", None) or self.decision_table.id,
+                "rules": [{"id": r.id, "row": r.row_number, "description": r.description} for r in rules],
+            })
+        return rules
+
+
+class _BusinessRuleTaskParser(BusinessRuleTaskParser):
+    @staticmethod
+    def get_decision_ref(node):  # type: ignore[no-untyped-def]
+        """The decision a business rule task runs; SpiffWorkflow reads it (as a raw KeyError
+        when missing) while collecting dependencies, before any task is built."""
+        ref = (node.get(f"{{{CAMUNDA_NS}}}decisionRef") or "").strip()
+        if not ref:
+            raise ValidationException("a business rule task needs camunda:decisionRef naming a DMN decision",
+                                      node=node)
+        return ref
+
+
+class BranchParser(CamundaParser):
+    """CamundaParser with a clear error for business rule tasks lacking a decision."""
+
+    OVERRIDE_PARSER_CLASSES = dict(CamundaParser.OVERRIDE_PARSER_CLASSES)
+    key = f"{{{BPMN_NS}}}businessRuleTask"
+    OVERRIDE_PARSER_CLASSES[key] = (_BusinessRuleTaskParser, OVERRIDE_PARSER_CLASSES[key][1])
+
+
+@dataclass
+class BuiltDefinition:
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    meta: ProcessMeta
+
+
+def build(bpmn_xml: str, dmn_xml: dict[str, str], filename: str = "process.bpmn") -> BuiltDefinition:
+    """Parse and build the specs, turning every failure into a DefinitionError."""
+    root = parse_xml(bpmn_xml, filename)
+    if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
+        raise DefinitionError("root element must be bpmn:definitions", filename=filename)
+    dmn_roots = {name: parse_xml(text, name) for name, text in dmn_xml.items()}
+    try:
+        meta = extract_meta(root)
+    except DefinitionError as exc:
+        raise DefinitionError(exc.message, element=exc.element, filename=filename) from None
+    parser = BranchParser()
+    current = filename
+    try:
+        parser.add_bpmn_xml(root, filename)
+        for name, droot in dmn_roots.items():
+            current = name
+            parser.add_dmn_xml(droot, name)
+        current = filename
+        spec = parser.get_spec(meta.process_id)
+        subprocess_specs = parser.get_subprocess_specs(meta.process_id)
+    except ValidationException as exc:
+        element = getattr(exc, "id", None) or getattr(exc, "name", None)
+        raise DefinitionError(_first_line(exc), element=element, filename=current) from None
+    except SpiffWorkflowException as exc:
+        raise DefinitionError(_first_line(exc), filename=current) from None
+    except (KeyError, NameError, AttributeError, TypeError, ValueError, IndexError) as exc:
+        raise DefinitionError(f"invalid diagram ({type(exc).__name__}: {exc})", filename=current) from None
+    for task_spec in list(spec.task_specs.values()) + [
+        ts for sp in subprocess_specs.values() for ts in sp.task_specs.values()
+    ]:
+        engine = getattr(task_spec, "dmnEngine", None)
+        if engine is not None:
+            engine.__class__ = RecordingDMNEngine
+    return BuiltDefinition(meta.process_id, meta.name, spec, subprocess_specs, meta)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+# --- the spec-less serializer -------------------------------------------------
 
 
 class _SpecReferenceConverter(BpmnWorkflowConverter):
@@ -59,40 +151,6 @@ SERIALIZER = _make_serializer()
 STATE_FORMAT = "spec-ref/1"
 
 
-@dataclass
-class LoadedDefinition:
-    id: int
-    sha256: str
-    built: BuiltDefinition
-
-
-_cache: dict[int, LoadedDefinition] = {}
-
-
-def load_definition(definition_id: int, sha256: str, bpmn_xml: str, dmn_xml: dict[str, str]) -> BuiltDefinition:
-    """The built spec of one deployed version, built once per process."""
-    hit = _cache.get(definition_id)
-    if hit is not None and hit.sha256 == sha256:
-        return hit.built
-    built = build(bpmn_xml, dmn_xml)
-    _cache[definition_id] = LoadedDefinition(definition_id, sha256, built)
-    return built
-
-
-def cached_definition(definition_id: int, sha256: str) -> BuiltDefinition | None:
-    hit = _cache.get(definition_id)
-    return hit.built if hit is not None and hit.sha256 == sha256 else None
-
-
-def new_workflow(built: BuiltDefinition, data: dict[str, Any], engine: RestrictedScriptEngine) -> BpmnWorkflow:
-    wf = BpmnWorkflow(built.spec, built.subprocess_specs, script_engine=engine)
-    wf.task_tree.data.update(deepcopy(data))
-    start = wf.get_next_task(state=TaskState.READY)
-    if start is not None:
-        start.data.update(deepcopy(data))
-    return wf
-
-
 def serialize(wf: BpmnWorkflow) -> str:
     SERIALIZER.registry._encoder_mode = True
     try:
@@ -103,97 +161,11 @@ def serialize(wf: BpmnWorkflow) -> str:
         SERIALIZER.registry._encoder_mode = False
 
 
-def deserialize(built: BuiltDefinition, state: str, engine: RestrictedScriptEngine) -> BpmnWorkflow:
-    """Rebuild a workflow and re-attach our engine: the serializer never keeps it."""
+def deserialize(built: BuiltDefinition, state: str, script_engine: Any) -> BpmnWorkflow:
+    """Rebuild a workflow and attach ``script_engine``: the serializer never keeps one, and
+    SpiffWorkflow's default engine runs arbitrary Python."""
     dct = json.loads(state)
     dct.pop("format", None)
     wf = SERIALIZER.from_dict(dct, spec=built.spec, subprocess_specs=built.subprocess_specs)
-    wf.script_engine = engine
+    wf.script_engine = script_engine
     return wf
-
-
-# --- running ---------------------------------------------------------------
-
-LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-
-
-def run(wf: BpmnWorkflow, will_complete: Any = None, did_complete: Any = None) -> list[dict[str, Any]]:
-    """Advance engine steps and fold loops; returns the loops folded."""
-    folded: list[dict[str, Any]] = []
-    wf.do_engine_steps(will_complete_task=will_complete, did_complete_task=did_complete)
-    for _ in range(50):
-        fold = _fold_one_loop(wf)
-        if fold is None:
-            break
-        folded.append(fold)
-        wf.do_engine_steps(will_complete_task=will_complete, did_complete_task=did_complete)
-    return folded
-
-
-def _fold_one_loop(wf: BpmnWorkflow) -> dict[str, Any] | None:
-    for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
-        earlier = _earlier_run_of(task)
-        if earlier is None or not _only_branch(earlier, task):
-            continue
-        data = deepcopy(task.data)
-        removed = wf.reset_from_task_id(earlier.id, data=data)
-        removed_ids = {t.id for t in removed}
-        for tid in list(wf.event_manager.tasks):
-            if tid in removed_ids or tid not in wf.tasks:
-                wf.event_manager.tasks.pop(tid, None)
-        return {"task_spec": task.task_spec.name, "removed": len(removed)}
-    return None
-
-
-def _earlier_run_of(task: Any) -> Any:
-    node = task.parent
-    while node is not None:
-        if node.task_spec is task.task_spec and node.has_state(TaskState.COMPLETED):
-            return node
-        node = node.parent
-    return None
-
-
-def _only_branch(earlier: Any, task: Any) -> bool:
-    """True when nothing else is alive below ``earlier`` but ``task`` (and its boundary events)."""
-    siblings = set(task.parent.children) if task.parent is not None else {task}
-    allowed = set()
-    for sib in siblings:
-        allowed.update(sib)  # a sibling and its descendants (boundary timers)
-    for node in earlier:
-        if node is earlier or node in allowed:
-            continue
-        if node.has_state(LIVE) and not _is_ancestor(node, task):
-            return False
-    return True
-
-
-def _is_ancestor(node: Any, task: Any) -> bool:
-    parent = task.parent
-    while parent is not None:
-        if parent is node:
-            return True
-        parent = parent.parent
-    return False
-
-
-def ready_user_tasks(wf: BpmnWorkflow) -> list[Any]:
-    return wf.get_tasks(state=TaskState.READY, manual=True)
-
-
-def next_timer_at(wf: BpmnWorkflow) -> datetime | None:
-    """The earliest moment a waiting timer of this workflow is due (naive UTC)."""
-    due: list[datetime] = []
-    for event in wf.waiting_events():
-        if "Timer" not in event.event_type or event.value is None:
-            continue
-        value = event.value
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            moment = None
-        if moment is not None:
-            if moment.tzinfo is not None:
-                moment = moment.astimezone(UTC).replace(tzinfo=None)
-            due.append(moment)
-    return min(due) if due else None

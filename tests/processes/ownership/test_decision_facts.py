@@ -15,7 +15,7 @@ from workflows.cases import commands as cases
 from workflows.cases import definitions
 from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.db import db
-from workflows.engine.parser import DefinitionError
+from workflows.engine.xml import DefinitionError
 from workflows.errors import Unconfirmed
 from workflows.processes.ownership.models import ClientOwnership
 
