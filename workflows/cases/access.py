@@ -186,8 +186,5 @@ def note_whole_view(user: User, instance: ProcessInstance, ip: str | None = None
     take no part in is written to the security log (and committed) before it is shown."""
     whole = sees_whole_records(user)
     if whole and not is_participant(user, instance):
-        from workflows.cases import audit
-
-        audit.security("record_viewed", user=user, ip=ip, detail=f"case {instance.id} viewed whole")
-        db.session.commit()
+        log_event("record_viewed", user=user, ip=ip, detail=f"case {instance.id} viewed whole")
     return whole

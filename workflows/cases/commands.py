@@ -172,8 +172,7 @@ def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | No
     """A task the user may see (or act on); others' tasks look like missing ones are refused."""
     task = db.session.get(HumanTask, task_id, options=_TASK_WITH_CASE)
     if task is None:
-        audit.security("refused", user=user, ip=ip, detail=f"unknown task {task_id}")
-        db.session.commit()
+        access.log_event("refused", user=user, ip=ip, detail=f"unknown task {task_id}")
         raise NotFound("no such task")
     if for_action:
         reason = assignment.refusal(task, user)

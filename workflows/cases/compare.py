@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from workflows.branch.models import User
-from workflows.cases import audit, definitions
+from workflows.cases import access, definitions
 from workflows.cases.definitions import DeployResult, _referenced, validate
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
@@ -219,5 +219,4 @@ def deploy(xml: str, library: Path, by: User, filename: str) -> DeployResult:
 def note_refusal(user: User, action: str, xml_size: int, message: str, ip: str | None = None) -> None:
     """A refused diagram is written to the security log; nothing of it is stored."""
     db.session.rollback()
-    audit.security("deploy_refused", user=user, ip=ip, detail=f"{action} ({xml_size} bytes): {message}"[:2000])
-    db.session.commit()
+    access.log_event("deploy_refused", user=user, ip=ip, detail=f"{action} ({xml_size} bytes): {message}"[:2000])

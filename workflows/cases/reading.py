@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from workflows.branch.models import User
-from workflows.cases import access, alerts, audit, step_values
+from workflows.cases import access, alerts, step_values
 from workflows.cases import commands as cases
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import built_for
@@ -186,8 +186,7 @@ def attachment(attachment_id: int, user: User, ip: str | None = None) -> Attachm
     if att is None:
         raise NotFound("no such file")
     access.case_for(user, att.instance_id, ip, f"attachment {att.id}")
-    audit.security("attachment_viewed", user=user, ip=ip, detail=f"attachment {att.id} of case {att.instance_id}")
-    db.session.commit()
+    access.log_event("attachment_viewed", user=user, ip=ip, detail=f"attachment {att.id} of case {att.instance_id}")
     return att
 
 

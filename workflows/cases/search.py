@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from workflows.branch.models import User
-from workflows.cases import audit
+from workflows.cases import access
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
 
@@ -67,5 +67,4 @@ def search_cases(f: CaseFilter, limit: int) -> list[ProcessInstance]:
 
 def note_export(user: User, count: int, query: str, ip: str | None = None) -> None:
     """Exports leave the system: each is written to the security log (committed)."""
-    audit.security("export", user=user, ip=ip, detail=f"{count} case(s): {query[:300]}")
-    db.session.commit()
+    access.log_event("export", user=user, ip=ip, detail=f"{count} case(s): {query[:300]}")
