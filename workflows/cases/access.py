@@ -1,4 +1,4 @@
-"""Who may see a case, its data and its evidence — the one place these rules live.
+"""Who may do what: see a case, its data and its evidence, open an area — the one place these rules live.
 
 This is the only module that names roles for permissions: pages and API routes ask
 for a :class:`Permission` (``webapp.security.requires``), the navigation calls the
@@ -160,7 +160,6 @@ SECURITY_LOG = Permission("security_log", may_read_security_log,
 ADMINISTER = Permission("administer", may_administer, "only administrators may open this page")
 DESIGN = Permission("design", may_design, "Only process designers may open the designer.")
 DEPLOY = Permission("deploy", may_deploy, "Only process designers may deploy.")
-PERMISSIONS = {p.name: p for p in (AUDIT, SECURITY_LOG, ADMINISTER, DESIGN, DEPLOY)}
 
 
 def require(permission: Permission, user: User, detail: str, ip: str | None = None) -> None:

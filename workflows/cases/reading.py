@@ -17,8 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from workflows.branch.models import User
-from workflows.cases import access, alerts, step_values
-from workflows.cases import commands as cases
+from workflows.cases import access, alerts, assignment, commands, step_values
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import built_for
 from workflows.cases.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance, SecurityEvent
@@ -54,8 +53,7 @@ def facts(instance: ProcessInstance) -> Facts:
                  {t.task_spec.bpmn_id for t in live if t.task_spec.bpmn_id})
 
 
-def diagram_path(instance: ProcessInstance, found: Facts, events: Iterable[AuditEvent],
-                 tasks: Iterable[HumanTask]) -> tuple[list[str], list[str]]:
+def diagram_path(found: Facts, events: Iterable[AuditEvent], tasks: Iterable[HumanTask]) -> tuple[list[str], list[str]]:
     """Element ids walked so far and those waiting now, for the diagram: what the engine
     completed, plus steps folded out of the live tree by rework (kept in the history)."""
     done = set(found.completed)
@@ -106,7 +104,7 @@ def case_view(case_id: int, user: User, ip: str | None = None) -> CaseView:
     events = events_of(instance)
     tasks = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                                     .order_by(HumanTask.id)))
-    completed, active = diagram_path(instance, found, events, tasks)
+    completed, active = diagram_path(found, events, tasks)
     return CaseView(instance, found.data, whole, events, tasks, attachments_of(instance), completed, active)
 
 
@@ -211,12 +209,12 @@ class TaskView:
 
 def task_view(task_id: int, user: User, ip: str | None = None, *, with_history: bool = True) -> TaskView:
     """Everything the task page (or the API's task) shows, if ``user`` may see the task."""
-    task = cases.get_task(task_id, user, ip=ip)
-    may_act = task.state == "open" and cases.assignment.refusal(task, user) is None
-    meta = cases.task_meta(task)
+    task = commands.get_task(task_id, user, ip=ip)
+    may_act = task.state == "open" and assignment.refusal(task, user) is None
+    meta = commands.task_meta(task)
     data = facts(task.instance).data
     # the whole of a sensitive field only for the one who acts on the step that needs it
-    reveal = cases.revealed_fields(meta) if may_act else set()
+    reveal = commands.revealed_fields(meta) if may_act else set()
     whole = access.note_whole_view(user, task.instance, ip)
     view = TaskView(task, meta, data, may_act, reveal, whole, {}, [])
     if with_history:
