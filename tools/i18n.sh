@@ -41,7 +41,10 @@ RETURNS = {
     "workflows/branch/accounts.py": {"authenticate"},
     "workflows/branch/tokens.py": {"authenticate"},
     "workflows/cases/forms.py": {"_check_upload"},
+    "workflows/branch/people.py": {"password_problem"},
 }
+# Values that carry a message at a given argument: a refusal, a permission, access.refuse().
+MESSAGE_ARGUMENT = {"Refusal": 1, "Permission": 2, "refuse": 2}
 # Files whose `raise ValueError("...")` becomes a per-field message.
 VALUE_ERRORS = {"workflows/cases/forms.py"}
 
@@ -89,10 +92,14 @@ for path in sources:
                 elif len(node.args) > 1 and isinstance(node.args[1], ast.DictComp):
                     messages.append(node.args[1])
                 messages.extend(k.value for k in node.keywords if k.arg == "message")
+            elif name in MESSAGE_ARGUMENT and rel.startswith("workflows/"):
+                if len(node.args) > MESSAGE_ARGUMENT[name]:
+                    messages.append(node.args[MESSAGE_ARGUMENT[name]])
+                messages.extend(k.value for k in node.keywords if k.arg in ("message", "refusal"))
         elif isinstance(node, ast.Assign) and rel.startswith("workflows/"):
-            # errors["field"] = "per-field message"
+            # errors["field"] = "per-field message"; an exception class's MESSAGE = "..."
             if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == "errors"
-                   for t in node.targets):
+                   or isinstance(t, ast.Name) and t.id == "MESSAGE" for t in node.targets):
                 messages.append(node.value)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in RETURNS.get(rel, ()):
             messages.extend(r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None)

@@ -12,11 +12,9 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
-from workflows.db import db
+from workflows.db import db, install_sqlite_pragmas
 
 from .config import ROOT, Config, engine_options
 
@@ -37,18 +35,6 @@ def select_locale() -> str:
     if getattr(current_user, "is_authenticated", False) and current_user.locale in Config.LANGUAGES:
         return current_user.locale
     return request.accept_languages.best_match(Config.LANGUAGES) or Config.BABEL_DEFAULT_LOCALE
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: case state rows are a few KiB each
-        cur.execute("PRAGMA mmap_size=268435456")
-        cur.close()
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -84,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
+    install_sqlite_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -95,15 +82,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("SpiffWorkflow").setLevel(logging.WARNING)
 
     import workflows.processes  # noqa: F401 - every family and its tables
-    from workflows.branch.models import User
+    from workflows.branch import people
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
-        return user if user is not None and user.active else None
+    login_manager.user_loader(people.signed_in)
 
     from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, template_helpers
     from .api.auth import rate_key

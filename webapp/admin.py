@@ -4,29 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import current_user
 
 from workflows.branch import people
-from workflows.branch.models import UNIT_KINDS, User
 from workflows.branch.roles import ROLES
-from workflows.cases import access, audit
-from workflows.db import db
+from workflows.cases import access
 from workflows.errors import Forbidden, Invalid
 
 from .i18n import tr, tr_fields
+from .security import protect
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@login_required
-def _only_admins():  # type: ignore[no-untyped-def]
-    if not access.may_administer(current_user):
-        audit.security("refused", user=current_user, ip=request.remote_addr, detail=request.path)
-        db.session.commit()
-        raise Forbidden("only administrators may open this page")
-    return None
+protect(bp, access.ADMINISTER)
 
 
 def _int(value: str | None) -> int | None:
@@ -38,8 +27,7 @@ def _int(value: str | None) -> int | None:
 
 @bp.route("/users")
 def users():  # type: ignore[no-untyped-def]
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin_users.html", rows=rows)
+    return render_template("admin_users.html", rows=people.users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
@@ -56,7 +44,6 @@ def user_edit(user_id: int | None):  # type: ignore[no-untyped-def]
                                      active=form.get("active") == "on", password=form.get("password") or None,
                                      actor=current_user, ip=request.remote_addr)
         except (Invalid, Forbidden) as exc:
-            db.session.rollback()
             errors = tr_fields(exc)
             if isinstance(exc, Forbidden):  # one's own roles: say why on the form itself
                 errors["roles"] = tr(exc.message)
@@ -81,12 +68,10 @@ def org():  # type: ignore[no-untyped-def]
             people.save_unit(unit, kind=form.get("kind", ""), name=form.get("name", ""),
                              parent_id=_int(form.get("parent_id")), leader_id=_int(form.get("leader_id")))
         except Invalid as exc:
-            db.session.rollback()
             errors = tr_fields(exc)
             status = 422
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.org"))
-    users_list = db.session.scalars(select(User).order_by(User.full_name)).all()
-    return render_template("admin_org.html", units=people.tree(), kinds=UNIT_KINDS, users=users_list,
-                           errors=errors), status
+    return render_template("admin_org.html", units=people.tree(), kinds=people.UNIT_KINDS,
+                           users=people.users("full_name"), errors=errors), status

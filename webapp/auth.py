@@ -9,10 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from workflows.branch import accounts
-from workflows.cases import audit
+from workflows.branch import accounts, people
+from workflows.cases import access
 from workflows.cases.forms import escaped, has_control_characters
-from workflows.db import db
 
 from .config import Config
 from .i18n import tr
@@ -43,12 +42,12 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
-        error = tr(reason or "wrong username or password")
-        status = 429 if reason and reason.startswith("too many") else 401
+        reason = reason or accounts.WRONG
+        error = tr(reason.message)
+        status = 429 if reason.code == accounts.THROTTLED else 401
     elif request.method == "POST" and "control characters" in form.username.errors + form.password.errors:
-        audit.security("login_refused", username=escaped(form.username.data or "", 60), ip=request.remote_addr,
-                       detail="control characters in the username or password")
-        db.session.commit()
+        access.log_event("login_refused", username=escaped(form.username.data or "", 60), ip=request.remote_addr,
+                         detail="control characters in the username or password")
         error = _("The username or password contains characters that are not allowed.")
         status = 400
     elif request.method == "POST":
@@ -66,8 +65,7 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():  # type: ignore[no-untyped-def]
-    audit.security("logout", user=current_user, ip=request.remote_addr)
-    db.session.commit()
+    access.log_event("logout", user=current_user, ip=request.remote_addr)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -80,6 +78,5 @@ def language(code: str):  # type: ignore[no-untyped-def]
     else:
         session["locale"] = code
         if current_user.is_authenticated:
-            current_user.locale = code
-            db.session.commit()
+            people.set_locale(current_user, code)
     return redirect(_safe_next(request.form.get("next")) or url_for("inbox.index"))

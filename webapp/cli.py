@@ -7,13 +7,12 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
+from workflows.branch import people
 from workflows.branch.demo import DEMO_PASSWORD, ensure_roles, seed_demo
-from workflows.branch.models import User
 from workflows.cases import audit, definitions, timers
-from workflows.db import db
 from workflows.engine.xml import DefinitionError
+from workflows.errors import Invalid, NotFound
 
 
 def register(app: Flask) -> None:
@@ -28,19 +27,12 @@ def register(app: Flask) -> None:
         ensure_roles()
         targets = list(paths) or [Path(current_app.config["BPMN_LIBRARY"])]
         try:
-            for target in targets:
-                if target.is_dir():
-                    results = definitions.deploy_directory(target)
-                else:
-                    dmn = {p.name: p.read_text("utf-8") for p in target.parent.glob("*.dmn")}
-                    results = [definitions.deploy(target.read_text("utf-8"), dmn, filename=target.name)]
-                for r in results:
-                    state = "deployed" if r.created else "unchanged"
-                    click.echo(f"{r.definition.key} v{r.definition.version}: {state}")
-            db.session.commit()
+            results = definitions.deploy_paths(targets)
         except DefinitionError as exc:
-            db.session.rollback()
             raise click.ClickException(str(exc)) from None
+        for r in results:
+            state = "deployed" if r.created else "unchanged"
+            click.echo(f"{r.definition.key} v{r.definition.version}: {state}")
 
     @processes.command("list")
     def list_processes() -> None:
@@ -136,11 +128,11 @@ def register(app: Flask) -> None:
     def tokens_group() -> None:
         """Personal API tokens."""
 
-    def _user(username: str) -> User:
-        found = db.session.scalars(select(User).where(User.username == username)).first()
-        if found is None:
-            raise click.ClickException("no such user")
-        return found
+    def _user(username: str) -> Any:
+        try:
+            return people.by_username(username)
+        except NotFound:
+            raise click.ClickException("no such user") from None
 
     @tokens_group.command("issue")
     @click.argument("username")
@@ -149,7 +141,6 @@ def register(app: Flask) -> None:
     def issue_token(username: str, name: str, days: int | None) -> None:
         """Issue a token and print it (it is shown only this once)."""
         from workflows.branch import tokens
-        from workflows.errors import Invalid
 
         try:
             clear, token = tokens.issue(_user(username), name, days)
@@ -170,7 +161,6 @@ def register(app: Flask) -> None:
     @click.argument("token_id", type=int)
     def revoke_token(token_id: int) -> None:
         from workflows.branch import tokens
-        from workflows.errors import NotFound
 
         try:
             tokens.revoke(token_id)
@@ -186,13 +176,11 @@ def register(app: Flask) -> None:
     @click.argument("username")
     @click.password_option()
     def set_password(username: str, password: str) -> None:
-        from workflows.branch.accounts import hash_password
-
-        user = db.session.scalars(select(User).where(User.username == username)).first()
-        if user is None:
-            raise click.ClickException("no such user")
-        user.password_hash = hash_password(password)
-        db.session.commit()
+        """Set a user's password (the same rule as the admin page: at least 8 characters)."""
+        try:
+            people.set_password(username, password)
+        except (Invalid, NotFound) as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo("password changed")
 
 

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from flask_login import current_user
 
-from workflows.cases import audit, definitions
+from workflows.cases import access, definitions
 from workflows.cases import compare as designs
-from workflows.db import db
 from workflows.engine.xml import DefinitionError
-from workflows.errors import Forbidden
+from workflows.errors import Conflict, Forbidden
+
+from .errors import respond
+from .i18n import tr
+from .security import protect, requires
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
-log = logging.getLogger(__name__)
+protect(bp, access.DESIGN)
 
 MAX_BODY = 2 * 1024 * 1024  # bytes of the JSON body of validate / deploy
 
@@ -27,20 +28,12 @@ class _BadBody(Exception):
     """The JSON body of validate / deploy is missing, malformed or too large."""
 
 
-def _refuse(message: str):  # type: ignore[no-untyped-def]
-    audit.security("refused", user=current_user, ip=request.remote_addr, detail=f"{request.method} {request.path}")
-    db.session.commit()
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden):  # type: ignore[no-untyped-def]
+    """The modeler posts JSON and reads JSON back, whatever it accepts; pages get the error page."""
     if request.method == "POST":
-        return jsonify({"error": "forbidden", "message": message}), 403
-    raise Forbidden(message)
-
-
-@bp.before_request
-@login_required
-def _only_designers():  # type: ignore[no-untyped-def]
-    if not current_user.has_role("designer", "admin"):
-        return _refuse(_("Only process designers may open the designer."))
-    return None
+        return jsonify({"error": exc.code, "message": tr(exc.message)}), exc.status
+    return respond(exc.status, exc.code, tr(exc.message))
 
 
 @bp.errorhandler(_BadBody)
@@ -67,24 +60,18 @@ def _body() -> tuple[str, str]:
     return xml, designs.safe_filename(body.get("filename"))
 
 
-def _refused(exc: Exception, action: str, xml_size: int):  # type: ignore[no-untyped-def]
+def _refused(exc: DefinitionError, action: str, xml_size: int):  # type: ignore[no-untyped-def]
     """422 naming the element, and the refusal in the security log."""
-    db.session.rollback()
-    if isinstance(exc, DefinitionError):
-        message, element = str(exc), exc.element
-    else:  # a parser bug must not become a 500 on hostile input; the log keeps the trace
-        log.exception("designer: unexpected error while checking a diagram")
-        message, element = _("The diagram could not be checked."), None
-    audit.security("deploy_refused", user=current_user, ip=request.remote_addr,
-                   detail=f"{action} ({xml_size} bytes): {message}"[:2000])
-    db.session.commit()
+    message = tr(exc.MESSAGE) if isinstance(exc, designs.Unchecked) else str(exc)
+    element = None if isinstance(exc, designs.Unchecked) else exc.element
+    designs.note_refusal(current_user, action, xml_size, message, request.remote_addr)
     return jsonify({"error": "invalid", "message": message, "element": element,
                     "element_id": designs.element_id(element)}), 422
 
 
-def _dmn(xml: str) -> dict[str, str]:
-    """The library's DMN files the diagram references (deployed with it)."""
-    return designs.referenced_dmn(xml, Path(current_app.config["BPMN_LIBRARY"]))
+def _library() -> Path:
+    """The library folder whose DMN files a diagram may reference (deployed with it)."""
+    return Path(current_app.config["BPMN_LIBRARY"])
 
 
 @bp.route("/")
@@ -96,7 +83,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.route("/new")
 def new():  # type: ignore[no-untyped-def]
     return render_template("designer_edit.html", definition=None, xml_url=None,
-                           can_deploy=current_user.has_role("designer"))
+                           can_deploy=access.may_deploy(current_user))
 
 
 @bp.route("/<key>/edit")
@@ -107,7 +94,7 @@ def edit(key: str):  # type: ignore[no-untyped-def]
         abort(404)
     return render_template("designer_edit.html", definition=definition,
                            xml_url=url_for("designer.version_xml", key=key, version=definition.version),
-                           can_deploy=current_user.has_role("designer"))
+                           can_deploy=access.may_deploy(current_user))
 
 
 @bp.route("/<key>/v<int:version>")
@@ -150,27 +137,21 @@ def compare(key: str):  # type: ignore[no-untyped-def]
 def validate():  # type: ignore[no-untyped-def]
     xml, filename = _body()
     try:
-        built = definitions.validate(xml, _dmn(xml), filename)
-    except Exception as exc:  # noqa: BLE001 - DefinitionError, or a parser bug answered as 422 (never a 500)
+        built = designs.check(xml, _library(), filename)
+    except DefinitionError as exc:  # a parser bug on hostile input too: answered as 422, never a 500
         return _refused(exc, "validate", len(xml))
     return jsonify({"ok": True, "key": built.key, "name": built.name})
 
 
 @bp.route("/deploy", methods=["POST"])
+@requires(access.DEPLOY)
 def deploy():  # type: ignore[no-untyped-def]
-    if not current_user.has_role("designer"):
-        return _refuse(_("Only process designers may deploy."))
     xml, filename = _body()
     try:
-        result = definitions.deploy(xml, _dmn(xml), by=current_user, filename=filename)  # validates first
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return jsonify({"error": "conflict",
-                        "message": _("Someone deployed this process at the same moment; deploy again.")}), 409
-    except SQLAlchemyError:
-        raise  # a database failure is not the diagram's fault: the app's error handler answers it
-    except Exception as exc:  # noqa: BLE001 - see validate()
+        result = designs.deploy(xml, _library(), current_user, filename)  # validates first
+    except Conflict as exc:
+        return jsonify({"error": exc.code, "message": tr(exc.message)}), exc.status
+    except DefinitionError as exc:  # see validate(); a database failure is not caught: the app answers it
         return _refused(exc, "deploy", len(xml))
     found = result.definition
     return jsonify({"ok": True, "key": found.key, "version": found.version, "created": result.created,

@@ -8,11 +8,10 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workflows.cases import audit
-from workflows.db import db
+from workflows.cases import access
+from workflows.db import is_busy, recover
 from workflows.errors import WorkflowError
 
 from .i18n import tr, tr_fields
@@ -33,22 +32,6 @@ def respond(status: int, code: str, message: str, fields: dict[str, str] | None 
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
 
-def recover() -> None:
-    """End the failed transaction so this worker's next request starts clean; a connection
-    that cannot even roll back is dropped from the pool rather than handed out again."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - whatever broke the connection, the cure is a new one
-        log.exception("rollback failed; discarding the connection")
-        db.session.invalidate()
-        db.session.remove()
-
-
-def _busy(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return "database is locked" in text or "database is busy" in text
-
-
 def register(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
@@ -58,10 +41,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
-        db.session.rollback()
+        recover()
         user = current_user if current_user.is_authenticated else None
-        audit.security("csrf_refused", user=user, ip=request.remote_addr, detail=f"{request.method} {request.path}")
-        db.session.commit()
+        access.log_event("csrf_refused", user=user, ip=request.remote_addr, detail=f"{request.method} {request.path}")
         return respond(400, "csrf", _("The form expired or was not sent by this site. Please reload and try again."))
 
     @app.errorhandler(HTTPException)
@@ -81,17 +63,13 @@ def register(app: Flask) -> None:
         extra = [(k, v) for k, v in exc.get_headers() if k.lower() not in ("content-type", "content-length")]
         return body, status, extra
 
-    @app.errorhandler(OperationalError)
-    def _database(exc: OperationalError):  # type: ignore[no-untyped-def]
-        if not _busy(exc):
-            return _unexpected(exc)
-        recover()
-        log.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
-        body, status = respond(503, "busy", _("The system is busy; nothing was saved. Please try again in a moment."))
-        return body, status, [("Retry-After", "2")]
-
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         recover()
+        if is_busy(exc):
+            log.warning("database busy on %s %s: %s", request.method, request.path, getattr(exc, "orig", exc))
+            body, status = respond(503, "busy",
+                                   _("The system is busy; nothing was saved. Please try again in a moment."))
+            return body, status, [("Retry-After", "2")]
         log.exception("unexpected error on %s %s", request.method, request.path)
         return respond(500, "server_error", _("Something went wrong on our side; nothing was saved."))

@@ -8,13 +8,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows.cases import access, alerts, definitions, step_values
-from workflows.cases import commands as cases
+from workflows.cases import access, commands, definitions, reading
 from workflows.cases.forms import Upload
 from workflows.cases.inbox import InboxFilter, tasks
-from workflows.cases.models import Attachment, AuditEvent
-from workflows.db import db
-from workflows.errors import Invalid, WorkflowError
+from workflows.errors import Invalid
 
 from .errors import wants_json
 from .i18n import tr, tr_fields
@@ -66,7 +63,7 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
     if request.method == "POST":
         submitted = request.form.to_dict()
         try:
-            done = cases.complete_task(task_id, current_user, submitted, uploads=_uploads(), ip=request.remote_addr)
+            done = commands.complete_task(task_id, current_user, submitted, uploads=_uploads(), ip=request.remote_addr)
         except Invalid as exc:
             if wants_json():
                 raise
@@ -79,31 +76,20 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
                                 "case_status": done.instance_status})
             flash(_("Task completed: %(name)s", name=bilingual(done.task_name)), "success")
             return redirect(url_for("inbox.index"))
-    task = cases.get_task(task_id, current_user, ip=request.remote_addr)
-    may_act = task.state == "open" and cases.assignment.refusal(task, current_user) is None
-    meta = cases.task_meta(task)
-    data = cases.instance_data(task.instance)
-    # the whole of a sensitive field only for the one who acts on the step that needs it
-    reveal = cases.revealed_fields(meta) if may_act else set()
-    fields = case_fields(task.instance, data, current_user, reveal=reveal)
-    events = db.session.scalars(
-        db.select(AuditEvent).where(AuditEvent.instance_id == task.instance_id).order_by(AuditEvent.seq)
-    ).all()
-    attachments = db.session.scalars(
-        db.select(Attachment).where(Attachment.instance_id == task.instance_id).order_by(Attachment.id)
-    ).all()
-    values = {**step_values.starting_values(task, meta, data), **submitted}
-    warnings = alert_rows(alerts.for_task(task, meta, data), current_user)
-    return render_template("task.html", task=task, meta=meta, fields=fields, values=values, errors=errors,
-                           may_act=may_act, history=history_rows(events, current_user, data),
-                           attachments=attachments, warnings=warnings,
-                           label_ctx=label_context(task.instance, data)), status
+    view = reading.task_view(task_id, current_user, request.remote_addr)
+    task, case = view.task, view.task.instance
+    return render_template("task.html", task=task, meta=view.meta, errors=errors, may_act=view.may_act,
+                           fields=case_fields(case, view.data, view.whole, reveal=view.reveal),
+                           values={**view.values, **submitted}, attachments=view.attachments,
+                           history=history_rows(case, view.events, view.whole, view.data),
+                           warnings=alert_rows(view.alerts, current_user),
+                           label_ctx=label_context(case, view.data)), status
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
 @login_required
 def claim(task_id: int):  # type: ignore[no-untyped-def]
-    cases.claim(task_id, current_user, ip=request.remote_addr)
+    commands.claim(task_id, current_user, ip=request.remote_addr)
     flash(_("You claimed this task."), "success")
     return redirect(url_for("inbox.task_page", task_id=task_id))
 
@@ -111,7 +97,7 @@ def claim(task_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/tasks/<int:task_id>/release", methods=["POST"])
 @login_required
 def release(task_id: int):  # type: ignore[no-untyped-def]
-    cases.release(task_id, current_user, ip=request.remote_addr)
+    commands.release(task_id, current_user, ip=request.remote_addr)
     flash(_("You released this task to your group."), "success")
     return redirect(url_for("inbox.index", view="groups"))
 
@@ -127,18 +113,10 @@ def bulk():  # type: ignore[no-untyped-def]
         flash(_("Select at least one task."), "error")
         return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))
     answer = {k: v for k, v in request.form.items() if k not in ("task_id", "csrf_token", "view")}
-    results = cases.bulk_complete(ids, current_user, answer, ip=request.remote_addr)
+    results = commands.bulk_complete(ids, current_user, answer, ip=request.remote_addr)
     done = sum(1 for r in results.values() if r == "completed")
     flash(_("%(done)d of %(total)d tasks completed.", done=done, total=len(ids)), "success" if done else "error")
     for task_id, outcome in results.items():
         if outcome != "completed":
             flash(_("Task %(id)d: %(why)s", id=task_id, why=tr(outcome)), "error")
     return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))
-
-
-@bp.errorhandler(WorkflowError)
-def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
-    from .errors import respond
-
-    db.session.rollback()
-    return respond(exc.status, exc.code, tr(exc.message), tr_fields(exc))

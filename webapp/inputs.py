@@ -10,9 +10,8 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_login import current_user
 
-from workflows.cases import audit
+from workflows.cases import access
 from workflows.cases.forms import CONTROL_CHARACTERS, escaped, has_control_characters
-from workflows.db import db
 from workflows.errors import Invalid
 
 
@@ -28,7 +27,6 @@ def register(app: Flask) -> None:
         if not bad:
             return
         user = current_user if current_user.is_authenticated else None
-        audit.security("refused_input", user=user, ip=request.remote_addr,
-                       detail=escaped(f"{request.method} {request.full_path}", 500))
-        db.session.commit()
+        access.log_event("refused_input", user=user, ip=request.remote_addr,
+                         detail=escaped(f"{request.method} {request.full_path}", 500))
         raise Invalid("please correct the highlighted fields", bad)

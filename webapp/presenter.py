@@ -1,22 +1,21 @@
-"""Turning case data and audit events into rows for pages, with masking."""
+"""Turning case data and audit events into rows for pages, with masking.
+
+Formatting only: what to read and who may see it whole come from ``workflows.cases.reading``;
+nothing here queries or writes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from workflows.branch.models import User
-from workflows.cases import audit
-from workflows.cases.access import is_participant, may_view_case, sees_whole_records
+from workflows.cases import reading
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import built_for
-from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.cases.step_values import prefilled
-from workflows.db import db
 from workflows.engine.specs import BuiltDefinition
 from workflows.errors import Msg
 
@@ -68,22 +67,14 @@ def step_words(built: BuiltDefinition) -> set[str]:
     return {key for key, count in seen.items() if count > 1}
 
 
-def sensitive_fields(instance: ProcessInstance) -> dict[str, str]:
-    return {k: v[2] for k, v in field_catalog(built_for(instance.definition)).items() if v[2]}
-
-
-def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
-                reveal: set[str] | None = None, for_people: bool = True) -> list[FieldRow]:
-    """The case's data for display: masked unless the task needs it or the user audits."""
+def case_fields(instance: Any, data: dict[str, Any], whole: bool, reveal: set[str] | None = None,
+                for_people: bool = True) -> list[FieldRow]:
+    """The case's data for display: masked unless the task needs it or the reader sees records
+    ``whole`` (an auditor; the read function that said so logged the look)."""
     built = built_for(instance.definition)
     catalog = field_catalog(built)
     own_words = step_words(built) if for_people else set()
     ctx = label_context(instance, data)
-    whole = sees_whole_records(user)
-    if whole and not is_participant(user, instance):
-        audit.security("record_viewed", user=user, ip=request.remote_addr if request else None,
-                       detail=f"case {instance.id} viewed whole")
-        db.session.commit()
     rows = []
     for key, (label, ftype, sensitive, options) in catalog.items():
         if key not in data or key in own_words:
@@ -150,22 +141,20 @@ def _warning_text(warning: Any) -> str:
 
 @dataclass
 class HistoryRow:
-    event: AuditEvent
+    event: Any  # the audit event
     changes: list[tuple[str, Any, Any]]
 
 
-def history_rows(events: list[AuditEvent], user: User, data: dict[str, Any] | None = None) -> list[HistoryRow]:
+def history_rows(instance: Any, events: list[Any], whole: bool,
+                 data: dict[str, Any] | None = None) -> list[HistoryRow]:
     """Events as people read them; ``data`` (the case's) fills names into option labels."""
     if not events:
         return []
-    instance = db.session.get(ProcessInstance, events[0].instance_id)
-    assert instance is not None
     built = built_for(instance.definition)
     general = field_catalog(built)
     catalogs: dict[str | None, dict[str, tuple[str, str, str | None, dict[str, str]]]] = {}
     ctx = label_context(instance, data if data is not None else {})
     names = built.meta.names
-    whole = sees_whole_records(user)
     rows = []
     for ev in events:
         if ev.task_spec not in catalogs:
@@ -197,14 +186,9 @@ class AlertRow:
     link: str | None  # only to a case the reader may open
 
 
-def alert_rows(found: list[Alert], viewer: User) -> list[AlertRow]:
+def alert_rows(found: list[Alert], viewer: Any) -> list[AlertRow]:
     """Warnings in the reader's language, each linking to its case when the reader may open it."""
-    rows = []
-    for alert in found:
-        link = None
-        if alert.case_id is not None:
-            other = db.session.get(ProcessInstance, alert.case_id)
-            if other is not None and may_view_case(viewer, other):
-                link = url_for("cases.case_page", instance_id=other.id)
-        rows.append(AlertRow(alert.kind, tr(alert.message), dict(alert.details), link))
-    return rows
+    openable = reading.openable(viewer, (alert.case_id for alert in found))
+    return [AlertRow(alert.kind, tr(alert.message), dict(alert.details),
+                     url_for("cases.case_page", instance_id=alert.case_id) if alert.case_id in openable else None)
+            for alert in found]

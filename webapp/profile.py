@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflows.branch import tokens
-from workflows.db import db
 from workflows.errors import Invalid
 
 from .i18n import tr_fields
@@ -31,7 +30,6 @@ def index():  # type: ignore[no-untyped-def]
             try:
                 new_token, _row = tokens.issue(current_user, request.form.get("name", ""), days)
             except Invalid as exc:
-                db.session.rollback()
                 errors, status = tr_fields(exc), 422
     return render_template("profile.html", tokens=tokens.for_user(current_user), new_token=new_token,
                            errors=errors), status

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+log = logging.getLogger(__name__)
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 naming_convention = {
@@ -84,3 +89,44 @@ class BufferedConnection(sqlite3.Connection):
 
     def cursor(self, factory: Any = BufferedCursor) -> Any:  # type: ignore[override]
         return super().cursor(factory)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: case state rows are a few KiB each
+        cur.execute("PRAGMA mmap_size=268435456")
+        cur.close()
+
+
+def install_sqlite_pragmas() -> None:
+    """WAL, foreign keys and a large cache on every SQLite connection (once per process)."""
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def recover() -> None:
+    """End a failed transaction so this worker's next request starts clean; a connection
+    that cannot even roll back is dropped from the pool rather than handed out again."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - whatever broke the connection, the cure is a new one
+        log.exception("rollback failed; discarding the connection")
+        db.session.invalidate()
+        db.session.remove()
+
+
+def rollback() -> None:
+    """Throw away what this request changed and has not committed."""
+    db.session.rollback()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database being busy (locked), worth a retry rather than a 500."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text

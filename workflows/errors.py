@@ -1,5 +1,6 @@
 """Errors the engine layer raises; the web and API layers map them to responses."""
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -66,3 +67,15 @@ class Unconfirmed(WorkflowError):
         super().__init__(message)
         self.alerts = alerts
         self.fingerprint = fingerprint  # sent back to confirm exactly these warnings
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why something is not allowed, as a value: callers branch on ``code`` (stable,
+    never translated), people read ``message`` (English, translated at display)."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return str(self.message)

@@ -9,9 +9,7 @@ from typing import Any
 from flask import g, request
 
 from workflows.branch import tokens
-from workflows.branch.models import User
-from workflows.cases import audit
-from workflows.db import db
+from workflows.cases import access
 from workflows.errors import WorkflowError
 
 
@@ -34,16 +32,17 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
             raise Unauthorized("an API token is required (Authorization: Bearer …)")
         user, reason = tokens.authenticate(clear)
         if user is None:
-            audit.security("api_token_refused", ip=request.remote_addr, detail=f"{request.path}: {reason}")
-            db.session.commit()
-            raise Unauthorized(reason or "invalid token")
+            reason = reason or tokens.INVALID
+            access.log_event("api_token_refused", ip=request.remote_addr, detail=f"{request.path}: {reason.message}")
+            raise Unauthorized(reason.message)
         g.api_user = user
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def api_user() -> User:
+def api_user() -> Any:
+    """The user the request's token stands for."""
     return g.api_user
 
 

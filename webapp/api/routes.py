@@ -7,15 +7,10 @@ import binascii
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from workflows.cases import alerts, definitions, inbox, step_values
-from workflows.cases import commands as cases
-from workflows.cases.access import case_for
+from workflows.cases import access, commands, definitions, inbox, reading
 from workflows.cases.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
-from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
-from workflows.db import db
+from workflows.engine.clock import now
 from workflows.errors import Invalid, Msg, Unconfirmed
 
 from ..i18n import tr
@@ -136,42 +131,31 @@ def _field(ff: Any, ctx: dict[str, Any] | None = None, values: dict[str, Any] | 
     return out
 
 
-def _task_json(task: HumanTask | inbox.InboxRow, instance: ProcessInstance) -> dict[str, Any]:
+def _task_json(task: Any, instance: Any) -> dict[str, Any]:
+    """A task (or an inbox row) of ``instance`` as the task list answers it."""
     meta = definitions.built_for(instance.definition).meta.tasks.get(task.spec_id)
     return {
         "id": task.id, "name": bilingual(task.name), "task_key": task.spec_id, "state": task.state,
         "instance_id": task.instance_id, "case_title": instance.title, "process_key": instance.process_key,
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
-        "overdue": bool(task.due_at and task.state == "open" and task.due_at < _now()),
+        "overdue": bool(task.due_at and task.state == "open" and task.due_at < now()),
         "bulk": bool(task.bulk), "form": [_field(ff) for ff in (meta.form if meta else [])],
     }
 
 
-def _task_detail_json(task: HumanTask) -> dict[str, Any]:
+def _task_detail_json(view: reading.TaskView) -> dict[str, Any]:
     """One task as its page shows it: the form with the values this step starts from and
     options naming the case's people, the case data (the step's revealed fields whole for
     the one who may act), and the warnings to decide with."""
-    user = api_user()
-    instance = task.instance
-    meta = cases.task_meta(task)
-    data = cases.instance_data(instance)
-    may_act = task.state == "open" and cases.assignment.refusal(task, user) is None
-    ctx = label_context(instance, data)
-    values = step_values.starting_values(task, meta, data)
-    out = _task_json(task, instance)
-    out["form"] = [_field(ff, ctx, values) for ff in meta.form]
-    reveal = cases.revealed_fields(meta) if may_act else set()
+    instance = view.task.instance
+    ctx = label_context(instance, view.data)
+    out = _task_json(view.task, instance)
+    out["form"] = [_field(ff, ctx, view.values) for ff in view.meta.form]
     out["data"] = {row.id: _plain(row.value)
-                   for row in case_fields(instance, data, user, reveal=reveal, for_people=False)}
+                   for row in case_fields(instance, view.data, view.whole, reveal=view.reveal, for_people=False)}
     out["warnings"] = [{"kind": w.kind, "message": w.text, "details": _plain(w.details), "link": w.link}
-                       for w in alert_rows(alerts.for_task(task, meta, data), user)]
+                       for w in alert_rows(view.alerts, api_user())]
     return out
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from workflows.engine.clock import now
-
-    return now()
 
 
 def _iso(value: Any) -> str | None:
@@ -188,23 +172,20 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _instance_json(instance: ProcessInstance) -> dict[str, Any]:
-    user = api_user()
-    data = cases.instance_data(instance)
-    open_tasks = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                            HumanTask.state == "open").order_by(HumanTask.id))
+def _instance_json(instance: Any) -> dict[str, Any]:
+    case = reading.case_summary(instance, api_user(), request.remote_addr)
     return {
         "id": instance.id, "process_key": instance.process_key, "version": instance.definition.version,
         "title": instance.title, "status": instance.status, "outcome": instance.outcome,
         "started_by": instance.started_by.username, "started_at": _iso(instance.started_at),
         "ended_at": _iso(instance.ended_at),
-        "data": {row.id: _plain(row.value) for row in case_fields(instance, data, user, for_people=False)},
-        "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in open_tasks],
+        "data": {row.id: _plain(row.value) for row in case_fields(instance, case.data, case.whole, for_people=False)},
+        "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in case.open_tasks],
     }
 
 
-def _case_for(instance_id: int) -> ProcessInstance:
-    return case_for(api_user(), instance_id, request.remote_addr)
+def _case_for(instance_id: int) -> Any:
+    return access.case_for(api_user(), instance_id, request.remote_addr)
 
 
 @bp.get("/openapi.json")
@@ -226,7 +207,7 @@ def processes():  # type: ignore[no-untyped-def]
         versions = [{"version": v.version, "deployed_at": _iso(v.deployed_at)}
                     for v in definitions.versions(d.key)]
         out.append({"key": d.key, "name": bilingual(d.name), "latest_version": d.version, "versions": versions,
-                    "can_start": cases.may_start(api_user(), built),
+                    "can_start": commands.may_start(api_user(), built),
                     "start_form": [_field(ff) for ff in built.meta.start_form]})
     return jsonify({"items": out})
 
@@ -237,7 +218,7 @@ def start(key: str):  # type: ignore[no-untyped-def]
     data = _body()
     uploads = _uploads(data)
     try:
-        instance = cases.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads,
+        instance = commands.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads,
                                     confirmed=_confirmation())
     except Unconfirmed as exc:  # like the start page: the warnings, and the value that confirms them
         warnings = [{"kind": w.kind, "message": w.text, "details": _plain(w.details), "link": w.link}
@@ -270,9 +251,7 @@ def task_list():  # type: ignore[no-untyped-def]
                           overdue=overdue in ("true", "1"), text=(request.args.get("q") or "")[:50] or None,
                           page=_int_arg("page", 1, 1, 100_000), per_page=_int_arg("per_page", 50, 1, MAX_PER_PAGE))
     rows, total = inbox.tasks(api_user(), f)
-    cases_by_id = {c.id: c for c in db.session.scalars(
-        select(ProcessInstance).where(ProcessInstance.id.in_({r.instance_id for r in rows}))
-        .options(joinedload(ProcessInstance.definition)))}  # one query for the page, not one per task
+    cases_by_id = reading.cases_by_id(r.instance_id for r in rows)  # one query for the page, not one per task
     return jsonify({"items": [_task_json(r, cases_by_id[r.instance_id]) for r in rows], "total": total,
                     "page": f.page, "per_page": f.per_page})
 
@@ -280,21 +259,21 @@ def task_list():  # type: ignore[no-untyped-def]
 @bp.get("/tasks/<int:task_id>")
 @token_required
 def task_detail(task_id: int):  # type: ignore[no-untyped-def]
-    task = cases.get_task(task_id, api_user(), ip=request.remote_addr)
-    return jsonify(_task_detail_json(task))
+    return jsonify(_task_detail_json(reading.task_view(task_id, api_user(), request.remote_addr,
+                                                       with_history=False)))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
 @token_required
 def claim(task_id: int):  # type: ignore[no-untyped-def]
-    task = cases.claim(task_id, api_user(), via=VIA, ip=request.remote_addr)
+    task = commands.claim(task_id, api_user(), via=VIA, ip=request.remote_addr)
     return jsonify(_task_json(task, task.instance))
 
 
 @bp.post("/tasks/<int:task_id>/release")
 @token_required
 def release(task_id: int):  # type: ignore[no-untyped-def]
-    task = cases.release(task_id, api_user(), via=VIA, ip=request.remote_addr)
+    task = commands.release(task_id, api_user(), via=VIA, ip=request.remote_addr)
     return jsonify(_task_json(task, task.instance))
 
 
@@ -303,9 +282,9 @@ def release(task_id: int):  # type: ignore[no-untyped-def]
 def complete(task_id: int):  # type: ignore[no-untyped-def]
     data = _body()
     uploads = _uploads(data)
-    done = cases.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
-    instance = db.session.get(ProcessInstance, done.instance_id)
-    return jsonify({"task_id": done.task_id, "status": "completed", "instance": _instance_json(instance)})
+    done = commands.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
+    return jsonify({"task_id": done.task_id, "status": "completed",
+                    "instance": _instance_json(reading.case(done.instance_id))})
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -317,18 +296,16 @@ def instance_detail(instance_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/instances/<int:instance_id>/history")
 @token_required
 def history(instance_id: int):  # type: ignore[no-untyped-def]
-    instance = _case_for(instance_id)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
-                                .order_by(AuditEvent.seq)).all()
+    trail = reading.history(instance_id, api_user(), request.remote_addr)
     items = []
-    for row in history_rows(events, api_user(), cases.instance_data(instance)):
+    for row in history_rows(trail.instance, trail.events, trail.whole, trail.data):
         ev = row.event
         items.append({"seq": ev.seq, "at": _iso(ev.at), "actor": ev.actor_name, "type": ev.type, "via": ev.via,
                       "task_key": ev.task_spec, "task_name": bilingual(ev.task_name) if ev.task_name else None,
                       "changes": [{"field": str(label), "old": _plain(old), "new": _plain(new)}
                                   for label, old, new in row.changes],
                       "comment": ev.comment, "hash": ev.hash})
-    return jsonify({"instance_id": instance.id, "items": items})
+    return jsonify({"instance_id": trail.instance.id, "items": items})
 
 
 def rate_limit() -> str:

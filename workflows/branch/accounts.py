@@ -13,7 +13,7 @@ from workflows.cases import audit
 from workflows.cases.models import SecurityEvent
 from workflows.db import db
 from workflows.engine.clock import now
-from workflows.errors import Msg
+from workflows.errors import Msg, Refusal
 
 _hasher = PasswordHasher()  # Argon2id with the library's recommended cost
 
@@ -54,21 +54,26 @@ def wait_seconds(username: str, free: int = 3, window_minutes: int = 15) -> int:
     return max(0, int(remaining.total_seconds()) + 1) if remaining.total_seconds() > 0 else 0
 
 
-def authenticate(username: str, password: str, ip: str | None) -> tuple[User | None, str | None]:
-    """(user, None) on success; (None, reason) otherwise. Every attempt is logged."""
+THROTTLED = "throttled"  # Refusal codes of a login: too many failures (429) or wrong credentials (401)
+WRONG = Refusal("wrong_credentials", "wrong username or password")
+
+
+def authenticate(username: str, password: str, ip: str | None) -> tuple[User | None, Refusal | None]:
+    """(user, None) on success; (None, why not) otherwise. Every attempt is logged."""
     username = (username or "").strip()[:60]
     wait = wait_seconds(username)
     if wait:
         audit.security("login_throttled", username=username, ip=ip, detail=f"wait {wait}s")
         db.session.commit()
-        return None, Msg("too many failed attempts; try again in %(seconds)s seconds", seconds=wait)
+        return None, Refusal(THROTTLED, Msg("too many failed attempts; try again in %(seconds)s seconds",
+                                            seconds=wait))
     user = db.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         _check_dummy(password)
     if user is None or not user.active or not check_password(user, password):
         audit.security("login_failed", username=username, ip=ip)
         db.session.commit()
-        return None, "wrong username or password"
+        return None, WRONG
     audit.security("login", user=user, ip=ip)
     db.session.commit()
     return user, None

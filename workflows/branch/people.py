@@ -9,10 +9,10 @@ from sqlalchemy import select
 from workflows.branch import accounts
 from workflows.branch.models import UNIT_KINDS, OrgUnit, User, UserRole
 from workflows.branch.roles import ROLE_KEYS
-from workflows.cases import audit
+from workflows.cases import access, audit
 from workflows.cases.forms import CONTROL_CHARACTERS, has_control_characters
 from workflows.db import db
-from workflows.errors import Forbidden, Invalid, NotFound
+from workflows.errors import Invalid, NotFound
 
 PARENT_KIND = {"department": "branch", "region": "department", "outlet": "region", "team": "outlet"}
 
@@ -27,10 +27,8 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
     old_roles = sorted(user.roles) if user is not None else []
     new_roles = sorted(set(roles))
     if actor is not None and user is not None and actor.id == user.id and new_roles != old_roles:
-        audit.security("refused", user=actor, ip=ip,
-                       detail=f"change own roles: {_roles(old_roles)} -> {_roles(new_roles)}")
-        db.session.commit()
-        raise Forbidden("nobody may change their own roles; ask another administrator")
+        access.refuse(actor, f"change own roles: {_roles(old_roles)} -> {_roles(new_roles)}",
+                      "nobody may change their own roles; ask another administrator", ip=ip)
     errors: dict[str, str] = {}
     username = (username or "").strip()
     full_name = (full_name or "").strip()
@@ -52,10 +50,8 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
         errors["unit_id"] = "unknown unit"
     if user is None and not password:
         errors["password"] = "this field is required"
-    if password and len(password) < 8:
-        errors["password"] = "at least 8 characters"
-    elif password and has_control_characters(password):
-        errors["password"] = CONTROL_CHARACTERS
+    if password and (problem := password_problem(password)):
+        errors["password"] = problem
     if errors:
         raise Invalid("please correct the highlighted fields", errors)
     if user is None:
@@ -73,6 +69,54 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
                               f"granted {_roles(granted)}, revoked {_roles(revoked)}")
     db.session.commit()
     return user
+
+
+def password_problem(password: str) -> str | None:
+    """What is wrong with a new password (the same rule for the admin page and the CLI), or None."""
+    if len(password) < 8:
+        return "at least 8 characters"
+    if has_control_characters(password):
+        return CONTROL_CHARACTERS
+    return None
+
+
+def set_password(username: str, password: str) -> User:
+    """An operator's command: a new password for ``username``, under the same rule as the admin page."""
+    user = by_username(username)
+    problem = password_problem(password or "")
+    if problem:
+        raise Invalid("please correct the highlighted fields", {"password": problem})
+    user.password_hash = accounts.hash_password(password)
+    db.session.commit()
+    return user
+
+
+def by_username(username: str) -> User:
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def signed_in(user_id: str) -> User | None:
+    """The active user a session's id stands for (Flask-Login's loader), or None."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def set_locale(user: User, code: str) -> None:
+    """Remember the language ``user`` chose (the caller checked it is one the app speaks)."""
+    user.locale = code
+    db.session.commit()
+
+
+def users(order: str = "username") -> list[User]:
+    """Every user, by username or by full name."""
+    column = User.full_name if order == "full_name" else User.username
+    return list(db.session.scalars(select(User).order_by(column)))
 
 
 def _roles(keys: list[str]) -> str:

@@ -12,7 +12,7 @@ from workflows.branch.models import ApiToken, User
 from workflows.cases.forms import CONTROL_CHARACTERS, has_control_characters
 from workflows.db import db
 from workflows.engine.clock import now
-from workflows.errors import Invalid, Msg, NotFound
+from workflows.errors import Invalid, Msg, NotFound, Refusal
 
 PREFIX = "brk_"
 
@@ -38,19 +38,25 @@ def issue(user: User, name: str, days: int | None = None) -> tuple[str, ApiToken
     return clear, token
 
 
-def authenticate(clear: str) -> tuple[User | None, str | None]:
+INVALID = Refusal("invalid_token", "invalid token")
+REVOKED = Refusal("revoked", "this token has been revoked")
+EXPIRED = Refusal("expired", "this token has expired")
+DISABLED = Refusal("account_disabled", "this account is disabled")
+
+
+def authenticate(clear: str) -> tuple[User | None, Refusal | None]:
     """The user a bearer token stands for, or (None, why not)."""
     if not clear or not clear.startswith(PREFIX) or len(clear) > 200:
-        return None, "invalid token"
+        return None, INVALID
     token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(clear))).first()
     if token is None:
-        return None, "invalid token"
+        return None, INVALID
     if token.revoked_at is not None:
-        return None, "this token has been revoked"
+        return None, REVOKED
     if token.expires_at is not None and token.expires_at <= now():
-        return None, "this token has expired"
+        return None, EXPIRED
     if not token.user.active:
-        return None, "this account is disabled"
+        return None, DISABLED
     stamp = now()
     if token.last_used_at is None or stamp - token.last_used_at > dt.timedelta(minutes=1):
         token.last_used_at = stamp  # written at most once a minute

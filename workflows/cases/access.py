@@ -1,4 +1,9 @@
-"""Who may see a case, its data and its evidence — the one place these rules live.
+"""Who may do what: see a case, its data and its evidence, open an area — the one place these rules live.
+
+This is the only module that names roles for permissions: pages and API routes ask
+for a :class:`Permission` (``webapp.security.requires``), the navigation calls the
+``may_*`` functions, and every refusal is logged by :func:`refuse`. Who may start a
+process is the diagram's (``startRoles``); who may act on a task is ``assignment``'s.
 
 Rights to case content come from business roles only. The ``admin`` role runs the
 system (users, roles, organisation, settings, the security log) and gives no right
@@ -8,12 +13,17 @@ an administrator who also works cases gets those rights from their other roles.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
+
 from sqlalchemy import or_, select
 
 from workflows.branch.models import User
 from workflows.cases import assignment
 from workflows.cases.models import HumanTask, ProcessInstance
 from workflows.db import db
+from workflows.errors import Conflict, Forbidden, NotFound
 
 SYSTEM_ROLES = frozenset({"admin"})
 
@@ -73,6 +83,16 @@ def may_administer(user: User) -> bool:
     return user.has_role("admin")
 
 
+def may_design(user: User) -> bool:
+    """The designer's pages: versions, the modeler, validate, compare (administrators may look)."""
+    return user.has_role("designer", "admin")
+
+
+def may_deploy(user: User) -> bool:
+    """Deploying a new version changes what every new case runs: process designers only."""
+    return user.has_role("designer")
+
+
 def works_cases(user: User) -> bool:
     """Whether any role gives business work (start cases, an inbox); a pure administrator has none."""
     return bool(user.roles - SYSTEM_ROLES)
@@ -106,18 +126,64 @@ def sees_whole_records(user: User) -> bool:
     return may_audit(user)
 
 
+def log_event(kind: str, *, user: User | None = None, username: str | None = None, ip: str | None = None,
+              detail: str | None = None) -> None:
+    """A security-log entry (a login, a logout, a refused request) written and committed at once,
+    so it stays even when the request then fails."""
+    from workflows.cases import audit
+
+    audit.security(kind, user=user, username=username, ip=ip, detail=detail)
+    db.session.commit()
+
+
+def refuse(user: User | None, detail: str, message: str, *, ip: str | None = None,
+           conflict: bool = False) -> NoReturn:
+    """Write the refusal to the security log, commit it, and raise: the one way a refusal
+    is recorded, so each is logged once. ``conflict`` answers 409 (a race lost) instead of 403."""
+    log_event("refused", user=user, ip=ip, detail=detail)
+    raise (Conflict if conflict else Forbidden)(message)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A right a page or an API route needs, as data: its name, who holds it, and what a
+    refused person reads (English; translated at display)."""
+
+    name: str
+    allows: Callable[[User], bool]
+    refusal: str
+
+
+AUDIT = Permission("audit", may_search_cases, "only auditors may open this page")
+SECURITY_LOG = Permission("security_log", may_read_security_log,
+                          "only auditors and administrators may open this page")
+ADMINISTER = Permission("administer", may_administer, "only administrators may open this page")
+DESIGN = Permission("design", may_design, "Only process designers may open the designer.")
+DEPLOY = Permission("deploy", may_deploy, "Only process designers may deploy.")
+
+
+def require(permission: Permission, user: User, detail: str, ip: str | None = None) -> None:
+    """Go on if ``user`` holds ``permission``; else refuse (logged once)."""
+    if not permission.allows(user):
+        refuse(user, detail, permission.refusal, ip=ip)
+
+
 def case_for(user: User, instance_id: int, ip: str | None = None, what: str | None = None) -> ProcessInstance:
     """The case, if ``user`` may see it; refusals are written to the security log
     (``what`` names the thing asked for, e.g. an attachment of the case)."""
-    from workflows.cases import audit
-    from workflows.errors import Forbidden, NotFound
-
     instance = db.session.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound("no such case")
     if not may_view_case(user, instance):
         detail = f"view {what} of case {instance_id}" if what else f"view case {instance_id}"
-        audit.security("refused", user=user, ip=ip, detail=detail)
-        db.session.commit()
-        raise Forbidden("you have no part in this case")
+        refuse(user, detail, "you have no part in this case", ip=ip)
     return instance
+
+
+def note_whole_view(user: User, instance: ProcessInstance, ip: str | None = None) -> bool:
+    """Whether ``user`` reads this case's records whole; an auditor's look at a case they
+    take no part in is written to the security log (and committed) before it is shown."""
+    whole = sees_whole_records(user)
+    if whole and not is_participant(user, instance):
+        log_event("record_viewed", user=user, ip=ip, detail=f"case {instance.id} viewed whole")
+    return whole

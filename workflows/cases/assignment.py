@@ -9,6 +9,7 @@ from workflows.branch.org import department_of, relation, scope_unit_ids
 from workflows.cases.models import HumanTask, ProcessInstance, TaskCandidate, TaskExclusion
 from workflows.db import db
 from workflows.engine.dialect import TaskMeta
+from workflows.errors import Refusal
 
 # An assignee may be a relation of the case's people: "initiator.regional_manager".
 
@@ -81,14 +82,22 @@ def in_candidate_groups(task: HumanTask, user: User) -> bool:
     return False
 
 
-def refusal(task: HumanTask, user: User) -> str | None:
+# Why someone may not act on a task; CLAIMED is a race lost (409), the others a lack of right (403).
+SEGREGATION = Refusal("segregation_of_duties",
+                      "segregation of duties: you started, concern, or already reviewed this case")
+ASSIGNED_ELSEWHERE = Refusal("assigned_elsewhere", "this task is assigned to someone else")
+NOT_YOUR_GROUPS = Refusal("not_your_groups", "this task is not for your groups")
+CLAIMED = Refusal("claimed_by_someone_else", "this task has been claimed by someone else")
+
+
+def refusal(task: HumanTask, user: User) -> Refusal | None:
     """Why ``user`` may not act on ``task``, or None when they may."""
     if user.id in task.excluded_user_ids:
-        return "segregation of duties: you started, concern, or already reviewed this case"
+        return SEGREGATION
     if task.assigned_user_id is not None:
-        return None if task.assigned_user_id == user.id else "this task is assigned to someone else"
+        return None if task.assigned_user_id == user.id else ASSIGNED_ELSEWHERE
     if not in_candidate_groups(task, user):
-        return "this task is not for your groups"
+        return NOT_YOUR_GROUPS
     if task.claimed_by_id is not None and task.claimed_by_id != user.id:
-        return "this task has been claimed by someone else"
+        return CLAIMED
     return None

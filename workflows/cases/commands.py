@@ -59,9 +59,7 @@ def may_start(user: User, built: BuiltDefinition) -> bool:
 
 def refuse_start(user: User, process_key: str, ip: str | None = None) -> None:
     """Refuse (and log) starting a process the user has no role for."""
-    audit.security("refused", user=user, ip=ip, detail=f"start {process_key[:80]}")
-    db.session.commit()
-    raise Forbidden("you may not start this process")
+    access.refuse(user, f"start {process_key[:80]}", "you may not start this process", ip=ip)
 
 
 def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str = "web",
@@ -168,23 +166,17 @@ def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | No
     """A task the user may see (or act on); others' tasks look like missing ones are refused."""
     task = db.session.get(HumanTask, task_id, options=_TASK_WITH_CASE)
     if task is None:
-        audit.security("refused", user=user, ip=ip, detail=f"unknown task {task_id}")
-        db.session.commit()
+        access.log_event("refused", user=user, ip=ip, detail=f"unknown task {task_id}")
         raise NotFound("no such task")
     if for_action:
         reason = assignment.refusal(task, user)
         if reason is not None:
             if task.state != "open":
                 raise Conflict("this task has already been completed")
-            audit.security("refused", user=user, ip=ip, detail=f"task {task_id}: {reason}")
-            db.session.commit()
-            if "claimed" in reason:
-                raise Conflict(reason)
-            raise Forbidden(reason)
+            access.refuse(user, f"task {task_id}: {reason.message}", reason.message, ip=ip,
+                          conflict=reason == assignment.CLAIMED)
     elif not may_view_task(task, user):
-        audit.security("refused", user=user, ip=ip, detail=f"view task {task_id}")
-        db.session.commit()
-        raise Forbidden("you have no part in this task")
+        access.refuse(user, f"view task {task_id}", "you have no part in this task", ip=ip)
     return task
 
 

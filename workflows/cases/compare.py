@@ -1,24 +1,33 @@
 """What the process designer's pages need besides HTTP: the DMN a diagram uses,
-the versions of a process, and what changed between two of them."""
+the versions of a process, what changed between two of them, and checking and
+deploying a diagram with every failure answered as a refusal."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from workflows.cases.definitions import _referenced
+from workflows.branch.models import User
+from workflows.cases import access, definitions
+from workflows.cases.definitions import DeployResult, _referenced, validate
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
 from workflows.engine.dialect import extract_meta
-from workflows.engine.xml import BPMN_NS, parse_xml
-from workflows.errors import Msg, NotFound
+from workflows.engine.specs import BuiltDefinition
+from workflows.engine.xml import BPMN_NS, DefinitionError, parse_xml
+from workflows.errors import Conflict, Msg, NotFound
 
-__all__ = ["ElementChange", "FieldChange", "VersionDiff", "diff_versions", "download_name", "element_id",
-           "get_version", "neighbour", "referenced_dmn", "safe_filename"]
+__all__ = ["ElementChange", "FieldChange", "Unchecked", "VersionDiff", "check", "deploy", "diff_versions",
+           "download_name", "element_id", "get_version", "neighbour", "note_refusal", "referenced_dmn",
+           "safe_filename"]
+
+log = logging.getLogger(__name__)
 
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\.bpmn")
 _LABELLED = re.compile(r"\s*([^\s()]+)(?:\s+\(.*\))?\s*", re.DOTALL)
@@ -164,3 +173,52 @@ def diff_versions(old_xml: str, new_xml: str) -> VersionDiff:
             if field_id not in new_fields:
                 diff.fields_removed.append(FieldChange(task_id, old_name or new_name, field_id, label))
     return diff
+
+
+# --- checking and deploying from the designer ----------------------------------------
+
+
+class Unchecked(DefinitionError):
+    """A diagram the checks themselves failed on (a parser bug on hostile input): refused like
+    an invalid one, with a general message; the trace goes to the log, never to the browser."""
+
+    MESSAGE = "The diagram could not be checked."
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
+def check(xml: str, library: Path, filename: str) -> BuiltDefinition:
+    """Validate a diagram (with the library's DMN it uses) as deploy would; any failure is a
+    :class:`DefinitionError`."""
+    try:
+        return validate(xml, referenced_dmn(xml, library), filename)
+    except DefinitionError:
+        raise
+    except Exception:  # noqa: BLE001 - a parser bug must not become a 500 on hostile input
+        log.exception("designer: unexpected error while checking a diagram")
+        raise Unchecked() from None
+
+
+def deploy(xml: str, library: Path, by: User, filename: str) -> DeployResult:
+    """Check and store the next version (with the library's DMN it uses), committed. Someone
+    deploying the same process at the same moment is a :class:`Conflict`; a database failure is
+    raised as it is (not the diagram's fault)."""
+    try:
+        result = definitions.deploy(xml, referenced_dmn(xml, library), by=by, filename=filename)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Someone deployed this process at the same moment; deploy again.") from None
+    except (DefinitionError, SQLAlchemyError):
+        raise
+    except Exception:  # noqa: BLE001 - see check()
+        log.exception("designer: unexpected error while checking a diagram")
+        raise Unchecked() from None
+    return result
+
+
+def note_refusal(user: User, action: str, xml_size: int, message: str, ip: str | None = None) -> None:
+    """A refused diagram is written to the security log; nothing of it is stored."""
+    db.session.rollback()
+    access.log_event("deploy_refused", user=user, ip=ip, detail=f"{action} ({xml_size} bytes): {message}"[:2000])

@@ -112,3 +112,21 @@ def built_for(definition: ProcessDefinition) -> BuiltDefinition:
 def versions(key: str) -> list[ProcessDefinition]:
     return list(db.session.scalars(
         select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version)))
+
+
+def deploy_paths(paths: list[Path]) -> list[DeployResult]:
+    """An operator's deploy: library folders and single .bpmn files (each with the .dmn files
+    beside it), all in one transaction; a DefinitionError stores nothing."""
+    results: list[DeployResult] = []
+    try:
+        for target in paths:
+            if target.is_dir():
+                results.extend(deploy_directory(target))
+            else:
+                dmn = {p.name: p.read_text("utf-8") for p in target.parent.glob("*.dmn")}
+                results.append(deploy(target.read_text("utf-8"), dmn, filename=target.name))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return results

@@ -1,0 +1,223 @@
+"""What the pages and the API show of cases and tasks, read in one place.
+
+A view calls one function here and renders what it returns: the right to see is
+checked here (``access``), refusals and an auditor's look at a whole record are
+logged here, and the workflow is deserialized once per page. Nothing here formats
+for people (that is the web layer's presenter) and nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from workflows.branch.models import User
+from workflows.cases import access, alerts, assignment, commands, step_values
+from workflows.cases.alerts import Alert
+from workflows.cases.definitions import ENGINE, built_for
+from workflows.cases.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance, SecurityEvent
+from workflows.db import db
+from workflows.engine.dialect import TaskMeta
+from workflows.errors import NotFound
+
+# --- the workflow, deserialized once ----------------------------------------------
+
+
+@dataclass
+class Facts:
+    """What one deserialization of a case's workflow tells a reader."""
+
+    data: dict[str, Any]  # the case's current data (from the most recent task)
+    completed: set[str]  # element ids the engine completed
+    waiting: set[str]  # element ids ready or waiting now
+
+
+def facts(instance: ProcessInstance) -> Facts:
+    """The case's data and where it stands, from one deserialization through the engine façade."""
+    state = ENGINE.load(built_for(instance.definition), instance.state)
+    completed, waiting = state.path()
+    return Facts(state.data(), completed, waiting)
+
+
+def diagram_path(found: Facts, events: Iterable[AuditEvent], tasks: Iterable[HumanTask]) -> tuple[list[str], list[str]]:
+    """Element ids walked so far and those waiting now, for the diagram: what the engine
+    completed, plus steps folded out of the live tree by rework (kept in the history)."""
+    done = set(found.completed)
+    for ev in events:
+        if ev.type == "engine_steps":
+            done.update((ev.changes or {}).get("path", [None, []])[1] or [])
+    done.update(t.spec_id for t in tasks if t.state == "completed")
+    return sorted(done - found.waiting), sorted(found.waiting)
+
+
+# --- a case --------------------------------------------------------------------------
+
+
+def events_of(instance: ProcessInstance) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.seq)))
+
+
+def attachments_of(instance: ProcessInstance) -> list[Attachment]:
+    return list(db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
+                                   .order_by(Attachment.id)))
+
+
+def open_tasks_of(instance: ProcessInstance) -> list[HumanTask]:
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                           HumanTask.state == "open").order_by(HumanTask.id)))
+
+
+@dataclass
+class CaseView:
+    """The case page: its data, history, tasks, files and the path on its diagram."""
+
+    instance: ProcessInstance
+    data: dict[str, Any]
+    whole: bool  # the reader sees sensitive fields whole (an auditor)
+    events: list[AuditEvent]
+    tasks: list[HumanTask]
+    attachments: list[Attachment]
+    completed: list[str]
+    active: list[str]
+
+
+def case_view(case_id: int, user: User, ip: str | None = None) -> CaseView:
+    """Everything the case page shows, if ``user`` may see the case (else refused and logged)."""
+    instance = access.case_for(user, case_id, ip)
+    found = facts(instance)
+    whole = access.note_whole_view(user, instance, ip)
+    events = events_of(instance)
+    tasks = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                    .order_by(HumanTask.id)))
+    completed, active = diagram_path(found, events, tasks)
+    return CaseView(instance, found.data, whole, events, tasks, attachments_of(instance), completed, active)
+
+
+@dataclass
+class CaseSummary:
+    """A case as the API answers it: its data and its open tasks."""
+
+    instance: ProcessInstance
+    data: dict[str, Any]
+    whole: bool
+    open_tasks: list[HumanTask]
+
+
+def case_summary(instance: ProcessInstance, user: User, ip: str | None = None) -> CaseSummary:
+    """The summary of a case ``user`` may see (the caller got it through ``case_for`` or as its actor)."""
+    data = facts(instance).data
+    whole = access.note_whole_view(user, instance, ip)
+    return CaseSummary(instance, data, whole, open_tasks_of(instance))
+
+
+def case(case_id: int) -> ProcessInstance:
+    """A case by id, for a caller that just acted on it (no right is checked here)."""
+    instance = db.session.get(ProcessInstance, case_id)
+    if instance is None:
+        raise NotFound("no such case")
+    return instance
+
+
+@dataclass
+class History:
+    """A case's audit trail, with the case data that names the people in its option labels."""
+
+    instance: ProcessInstance
+    data: dict[str, Any]
+    whole: bool
+    events: list[AuditEvent]
+
+
+def history(case_id: int, user: User, ip: str | None = None) -> History:
+    instance = access.case_for(user, case_id, ip)
+    return History(instance, facts(instance).data, access.sees_whole_records(user), events_of(instance))
+
+
+def cases_by_id(ids: Iterable[int]) -> dict[int, ProcessInstance]:
+    """Several cases with their definitions in one query (a page of tasks, not one query per task)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(wanted))
+                                                .options(joinedload(ProcessInstance.definition)))}
+
+
+def openable(user: User, ids: Iterable[int | None]) -> set[int]:
+    """Which of these cases ``user`` may open (a link is shown only to those)."""
+    return {c.id for c in cases_by_id(i for i in ids if i).values() if access.may_view_case(user, c)}
+
+
+def my_cases(user: User, limit: int = 200) -> list[ProcessInstance]:
+    """Cases ``user`` started or worked on, newest first."""
+    worked = select(HumanTask.instance_id).where(HumanTask.completed_by_id == user.id)
+    return list(db.session.scalars(
+        select(ProcessInstance).where(or_(ProcessInstance.started_by_id == user.id,
+                                          ProcessInstance.id.in_(worked)))
+        .order_by(ProcessInstance.id.desc()).limit(limit)))
+
+
+def notices(user: User, limit: int = 200) -> tuple[list[Notice], set[int]]:
+    """``user``'s notices, newest first, and the cases among them they may open."""
+    rows = list(db.session.scalars(select(Notice).where(Notice.user_id == user.id)
+                                   .order_by(Notice.id.desc()).limit(limit)))
+    return rows, openable(user, (n.instance_id for n in rows))
+
+
+def attachment(attachment_id: int, user: User, ip: str | None = None) -> Attachment:
+    """A file of a case ``user`` may see; every look at one is written to the security log."""
+    att = db.session.get(Attachment, attachment_id)
+    if att is None:
+        raise NotFound("no such file")
+    access.case_for(user, att.instance_id, ip, f"attachment {att.id}")
+    access.log_event("attachment_viewed", user=user, ip=ip, detail=f"attachment {att.id} of case {att.instance_id}")
+    return att
+
+
+# --- a task ----------------------------------------------------------------------
+
+
+@dataclass
+class TaskView:
+    """The task page: the step, the case data it is decided with, and the form's values."""
+
+    task: HumanTask
+    meta: TaskMeta
+    data: dict[str, Any]
+    may_act: bool
+    reveal: set[str]  # sensitive fields shown whole to the one who acts on this step
+    whole: bool
+    values: dict[str, Any]  # what the form starts from
+    alerts: list[Alert]
+    events: list[AuditEvent] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def task_view(task_id: int, user: User, ip: str | None = None, *, with_history: bool = True) -> TaskView:
+    """Everything the task page (or the API's task) shows, if ``user`` may see the task."""
+    task = commands.get_task(task_id, user, ip=ip)
+    may_act = task.state == "open" and assignment.refusal(task, user) is None
+    meta = commands.task_meta(task)
+    data = facts(task.instance).data
+    # the whole of a sensitive field only for the one who acts on the step that needs it
+    reveal = commands.revealed_fields(meta) if may_act else set()
+    whole = access.note_whole_view(user, task.instance, ip)
+    view = TaskView(task, meta, data, may_act, reveal, whole, {}, [])
+    if with_history:
+        view.events = events_of(task.instance)
+        view.attachments = attachments_of(task.instance)
+    view.values = step_values.starting_values(task, meta, data)
+    view.alerts = alerts.for_task(task, meta, data)
+    return view
+
+
+# --- the security log ----------------------------------------------------------------
+
+
+def security_log(limit: int = 500) -> list[SecurityEvent]:
+    """The newest entries of the security log."""
+    return list(db.session.scalars(select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)))
