@@ -1,4 +1,4 @@
-"""Administration pages: users and roles, the organisation tree."""
+"""Administration pages: users and roles, the organisation tree, the families' settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflows.branch import people
+from workflows.branch import people, settings
 from workflows.branch.models import UNIT_KINDS, User
 from workflows.branch.roles import ROLES
 from workflows.cases import access, audit
@@ -90,3 +90,27 @@ def org():  # type: ignore[no-untyped-def]
     users_list = db.session.scalars(select(User).order_by(User.full_name)).all()
     return render_template("admin_org.html", units=people.tree(), kinds=UNIT_KINDS, users=users_list,
                            errors=errors), status
+
+
+@bp.route("/settings")
+def settings_page():  # type: ignore[no-untyped-def]
+    return _settings_page({}, {})
+
+
+@bp.post("/settings/<key>")
+def setting_change(key: str):  # type: ignore[no-untyped-def]
+    value = request.form.get("value", "")
+    try:
+        changed = settings.change(key[:80], value, current_user, via="web")
+        db.session.commit()
+    except Invalid as exc:
+        db.session.rollback()
+        flash(tr(exc.message), "error")
+        return _settings_page(tr_fields(exc), {key: value}, 422)
+    flash(_("Saved.") if changed is not None else _("Nothing changed."), "success")
+    return redirect(url_for("admin.settings_page"))
+
+
+def _settings_page(errors: dict[str, str], values: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template("admin_settings.html", rows=settings.overview(with_history=0), errors=errors,
+                           values=values, changes=settings.history(limit=100)), status

@@ -17,7 +17,7 @@ from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
 from workflows.errors import Forbidden
 
-from .template_helpers import mask, outcome_label, status_label, when
+from .template_helpers import mask, outcome_label, starter, status_label, when
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -85,7 +85,7 @@ def export():  # type: ignore[no-untyped-def]
                      _("Started"), _("Status"), _("Outcome"), _("Ended")])
     for c in rows:
         writer.writerow([c.id, c.process_key, c.definition.version, _cell(c.title),
-                         mask(c.business_key, "id") if c.business_key else "", c.started_by.full_name,
+                         mask(c.business_key, "id") if c.business_key else "", starter(c),
                          when(c.started_at), status_label(c.status), outcome_label(c), when(c.ended_at)])
     audit.security("export", user=current_user, ip=request.remote_addr,
                    detail=f"{len(rows)} case(s): {request.query_string.decode(errors='replace')[:300]}")

@@ -9,6 +9,7 @@ from flask import request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from workflows import processes
 from workflows.branch.models import User
 from workflows.cases import audit
 from workflows.cases.access import is_participant, may_view_case, sees_whole_records
@@ -105,10 +106,10 @@ def case_fields(instance: ProcessInstance, data: dict[str, Any], user: User,
 
 SYSTEM_FIELDS = {
     "path": _l("Steps passed"), "assignee": _l("Assignee"), "groups": _l("Groups"), "rules": _l("Rules fired"),
-    "outcome": _l("Outcome"), "to": _l("To"), "to_user_id": _l("To"), "owner": _l("Owner"),
-    "registry_entry": _l("Registry entry"), "violation": _l("Violation"), "task": _l("Task"),
+    "outcome": _l("Outcome"), "to": _l("To"), "violation": _l("Violation"), "task": _l("Task"),
     "escalated_to": _l("Escalated to"), "warnings": _l("Warnings seen and confirmed"),
-}
+    "started_by_system": _l("Started by the system"),
+}  # and each family's change keys (Family.labels), merged in history_rows
 
 
 def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
@@ -166,6 +167,7 @@ def history_rows(events: list[AuditEvent], user: User, data: dict[str, Any] | No
     ctx = label_context(instance, data if data is not None else {})
     names = built.meta.names
     whole = sees_whole_records(user)
+    family_labels = processes.labels()
     rows = []
     for ev in events:
         if ev.task_spec not in catalogs:
@@ -184,7 +186,11 @@ def history_rows(events: list[AuditEvent], user: User, data: dict[str, Any] | No
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
             old, new = _shown(key, old, options, names, ctx), _shown(key, new, options, names, ctx)
-            changes.append((bilingual(SYSTEM_FIELDS.get(key, label)), old, new))
+            if key in SYSTEM_FIELDS:
+                label = SYSTEM_FIELDS[key]
+            elif key in family_labels:
+                label = gettext(family_labels[key])
+            changes.append((bilingual(label), old, new))
         rows.append(HistoryRow(ev, changes))
     return rows
 

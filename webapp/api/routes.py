@@ -10,13 +10,14 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from workflows.cases import alerts, definitions, inbox, step_values
+from workflows.branch import settings
+from workflows.cases import access, alerts, audit, definitions, inbox, step_values
 from workflows.cases import commands as cases
 from workflows.cases.access import case_for
 from workflows.cases.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
 from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
-from workflows.errors import Invalid, Msg, Unconfirmed
+from workflows.errors import Forbidden, Invalid, Msg, Unconfirmed
 
 from ..i18n import tr
 from ..presenter import alert_rows, case_fields, history_rows
@@ -196,7 +197,8 @@ def _instance_json(instance: ProcessInstance) -> dict[str, Any]:
     return {
         "id": instance.id, "process_key": instance.process_key, "version": instance.definition.version,
         "title": instance.title, "status": instance.status, "outcome": instance.outcome,
-        "started_by": instance.started_by.username, "started_at": _iso(instance.started_at),
+        "started_by": instance.started_by.username if instance.started_by else None,
+        "origin": instance.origin, "started_at": _iso(instance.started_at),
         "ended_at": _iso(instance.ended_at),
         "data": {row.id: _plain(row.value) for row in case_fields(instance, data, user, for_people=False)},
         "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in open_tasks],
@@ -329,6 +331,58 @@ def history(instance_id: int):  # type: ignore[no-untyped-def]
                                   for label, old, new in row.changes],
                       "comment": ev.comment, "hash": ev.hash})
     return jsonify({"instance_id": instance.id, "items": items})
+
+
+def _administrator() -> Any:
+    """Settings are the administrator's; anyone else is refused and the refusal logged."""
+    user = api_user()
+    if not access.may_administer(user):
+        audit.security("refused", user=user, ip=request.remote_addr, detail=f"api {request.path[:100]}")
+        db.session.commit()
+        raise Forbidden("only administrators may read or change settings")
+    return user
+
+
+def _setting_json(view: settings.SettingView) -> dict[str, Any]:
+    s = view.setting
+    return {"key": s.key, "family": view.family, "label": tr(s.label), "type": s.type, "value": _plain(view.value),
+            "default": _plain(s.default), "is_default": view.is_default, "updated_at": _iso(view.updated_at),
+            "updated_by": view.updated_by,
+            "history": [{"at": _iso(c.changed_at), "by": c.changed_by.username if c.changed_by else None,
+                         "old": c.old_value, "new": c.new_value, "via": c.via} for c in view.history]}
+
+
+def _setting_view(key: str) -> settings.SettingView:
+    settings.find(key)
+    return next(v for v in settings.overview(with_history=50) if v.setting.key == key)
+
+
+@bp.get("/settings")
+@token_required
+def settings_list():  # type: ignore[no-untyped-def]
+    _administrator()
+    return jsonify({"items": [_setting_json(v) for v in settings.overview(with_history=0)]})
+
+
+@bp.get("/settings/<key>")
+@token_required
+def setting_detail(key: str):  # type: ignore[no-untyped-def]
+    _administrator()
+    return jsonify(_setting_json(_setting_view(key[:80])))
+
+
+@bp.put("/settings/<key>")
+@token_required
+def setting_change(key: str):  # type: ignore[no-untyped-def]
+    user = _administrator()
+    payload = request.get_json(silent=True)
+    _check_json(payload)
+    value = payload.get("value") if isinstance(payload, dict) else None
+    if value is None or isinstance(value, (dict, list)):
+        raise Invalid("please correct the highlighted fields", {"value": "this field is required"})
+    settings.change(key[:80], value, user, via=VIA)
+    db.session.commit()
+    return jsonify(_setting_json(_setting_view(key[:80])))
 
 
 def rate_limit() -> str:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from workflows.branch.models import Violation
-from workflows.cases import access, audit
+from workflows.cases import audit
 from workflows.db import db
 from workflows.errors import Forbidden
+from workflows.processes.ownership import access
 from workflows.processes.ownership import rules as ownership
 
+from .page import NavEntry, Page
+
 bp = Blueprint("registry", __name__)
+
+PAGE = Page(bp, nav=(NavEntry("registry.index", _l("Client registry"), "registry", access.may_open_registry),))
 
 
 @bp.route("/registry")

@@ -4,7 +4,8 @@
 A diagram names them: the process property ``startWarnings`` for the start
 form (the starter is warned and confirms before the case is created) and the
 task property ``warnings`` for a step (shown on the task page and in the API's
-task). Each name is a provider registered below by a process family.
+task). Each name is a provider a process family declares (``Family.warnings``);
+a diagram may name its own family's.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ class AlertSource:
 Provider = Callable[[AlertSource], list[Alert]]
 
 
-def providers() -> dict[str, Provider]:
-    """Every warning a diagram may name; one line per process family."""
-    from workflows.processes.ownership import rules as ownership
+def providers(process_key: str) -> dict[str, Provider]:
+    """The warnings a diagram of this process may name: its family's."""
+    from workflows import processes
 
-    return {"ownership_conflict": ownership.conflict_alerts}
+    return processes.warnings_for(process_key)
 
 
 def names(text: str | None) -> list[str]:
@@ -56,15 +57,15 @@ def names(text: str | None) -> list[str]:
 
 def unknown_names(built: BuiltDefinition) -> list[tuple[str, str]]:
     """(element id, name) of every warning a diagram names that no family provides."""
-    known = providers()
+    known = providers(built.key)
     found = [(built.meta.process_id, n) for n in names(built.meta.properties.get("startWarnings"))]
     for task_id, meta in built.meta.tasks.items():
         found.extend((task_id, n) for n in names(meta.properties.get("warnings")))
     return [(element, n) for element, n in found if n not in known]
 
 
-def _run(wanted: list[str], source: AlertSource) -> list[Alert]:
-    known = providers()
+def _run(process_key: str, wanted: list[str], source: AlertSource) -> list[Alert]:
+    known = providers(process_key)
     out: list[Alert] = []
     for name in wanted:
         provider = known.get(name)
@@ -74,13 +75,13 @@ def _run(wanted: list[str], source: AlertSource) -> list[Alert]:
 
 
 def for_start(built: BuiltDefinition, data: dict[str, Any], user: User) -> list[Alert]:
-    return _run(names(built.meta.properties.get("startWarnings")), AlertSource(data, user))
+    return _run(built.key, names(built.meta.properties.get("startWarnings")), AlertSource(data, user))
 
 
 def for_task(task: HumanTask, meta: TaskMeta, data: dict[str, Any]) -> list[Alert]:
     instance = task.instance
     applicant = instance.subject_user or instance.started_by
-    return _run(names(meta.properties.get("warnings")), AlertSource(data, applicant, instance))
+    return _run(instance.process_key, names(meta.properties.get("warnings")), AlertSource(data, applicant, instance))
 
 
 def fingerprint(found: list[Alert]) -> str:

@@ -15,7 +15,8 @@ from workflows.engine.parser import TaskMeta, parse_group
 # An assignee may be a relation of the case's people: "initiator.regional_manager".
 
 
-def _person(instance: ProcessInstance, who: str) -> User:
+def _person(instance: ProcessInstance, who: str) -> User | None:
+    """The case's subject or initiator; None for the initiator of a case the system started."""
     if who == "subject" and instance.subject_user is not None:
         return instance.subject_user
     return instance.started_by
@@ -34,7 +35,9 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
     elif meta.assignee:
         who, _, rel = meta.assignee.partition(".")
         person = _person(instance, who)
-        if rel:
+        if person is None:  # no initiator (started by the system): the administrator routes it
+            task.candidates.append(TaskCandidate(role_key="admin"))
+        elif rel:
             target = relation(person, rel) or relation(person, "superior")
             task.assigned_user_id = target.id if target else None
             if target is None:
@@ -49,8 +52,8 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
             if scope:
                 who, _, rel = scope.partition(".")
                 person = _person(instance, who)
-                unit = department_of(person) if rel == "department" else None
-                if rel != "department":
+                unit = department_of(person) if rel == "department" and person is not None else None
+                if rel != "department" and person is not None:
                     leader = relation(person, rel)
                     unit = leader.unit if leader else None
                 unit_id = unit.id if unit else None

@@ -20,9 +20,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows import processes
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import access, alerts, assignment, audit, forms, step_values
-from workflows.cases import functions as helpers
 from workflows.cases.context import CaseContext
 from workflows.cases.definitions import built_for, latest
 from workflows.cases.models import Attachment, HumanTask, ProcessInstance
@@ -35,10 +35,10 @@ from workflows.errors import Conflict, Forbidden, Invalid, Msg, NotFound, Unconf
 
 
 class CaseEngine(RestrictedScriptEngine):
-    """The restricted engine with this case's helpers and a log of DMN decisions."""
+    """The restricted engine with the functions of this case's family and a log of DMN decisions."""
 
     def __init__(self, ctx: CaseContext) -> None:
-        super().__init__(helpers.bind(ctx))
+        super().__init__(processes.bind_functions(ctx.instance.process_key, ctx))
         self.decisions: list[dict[str, Any]] = []
 
 
@@ -81,25 +81,38 @@ def refuse_start(user: User, process_key: str, ip: str | None = None) -> None:
     raise Forbidden("you may not start this process")
 
 
-def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str = "web",
+def start_case(process_key: str, user: User | None, data: dict[str, Any], *, via: str = "web",
                uploads: dict[str, forms.Upload] | None = None, ip: str | None = None,
-               confirmed: bool | str = True) -> ProcessInstance:
-    """Start a case. Unless ``confirmed`` is True or the fingerprint of the very warnings
-    found, the diagram's start warnings (a client already owned, …) stop the start with
-    :class:`Unconfirmed`: the starter sees them and confirms."""
+               confirmed: bool | str = True, origin: str | None = None, commit: bool = True) -> ProcessInstance:
+    """Start a case. The family's start checks may refuse it first (:class:`Refused`, with
+    the figures behind the refusal). Unless ``confirmed`` is True or the fingerprint of the
+    very warnings found, the diagram's start warnings (a client already owned, …) stop the
+    start with :class:`Unconfirmed`: the starter sees them and confirms.
+
+    ``user`` None: the system starts it (a scheduled job or another case), named by
+    ``origin`` ("job:<key>", "case:<id>"); no role is needed and the warnings are recorded
+    as seen by no one. ``commit=False`` leaves the commit to the caller (a job, a case).
+    """
     definition = latest(process_key)
     assert definition is not None
     built = built_for(definition)
-    if not may_start(user, built):
+    if user is None:
+        if not origin or uploads:
+            raise ValueError("a case the system starts names its origin and has no uploads")
+    elif not may_start(user, built):
         refuse_start(user, process_key, ip)
     clean, files = forms.validate(built.meta.start_form, data, uploads)
-    warned = alerts.for_start(built, clean, user)
+    request = processes.StartRequest(definition.key, user, dict(clean), origin)
+    for check in processes.start_checks(definition.key):
+        check(request)
+    warned = alerts.for_start(built, clean, user) if user is not None else []
     if warned and confirmed is not True and confirmed != alerts.fingerprint(warned):
         raise Unconfirmed("please read the warnings and confirm to go on", warned, alerts.fingerprint(warned))
     props = built.meta.properties
     key_field = props.get("businessKey")
     instance = ProcessInstance(
-        definition_id=definition.id, process_key=definition.key, started_by_id=user.id, state="",
+        definition_id=definition.id, process_key=definition.key, started_by_id=user.id if user else None,
+        origin=None if user else origin[:80], state="",
         title=_title(props.get("titleTemplate"), clean, built.name),
         business_key=_business_key(clean.get(key_field)) if key_field else None,
         summary={f: _plain(clean.get(f)) for f in _fields(props.get("summaryFields", ""))},
@@ -110,15 +123,20 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
     with all_or_nothing("the process could not run: %(reason)s"):
         db.session.flush()
         ctx = CaseContext(instance, user, via)
-        stored = _store_uploads(instance, None, files, user)
-        clean.update(stored)
+        if user is not None:
+            clean.update(_store_uploads(instance, None, files, user))
         wf = engine.new_workflow(built, clean, CaseEngine(ctx))
         started = audit.diff({}, clean)
         if warned:  # the starter saw these and went on: part of the record
             started["warnings"] = [None, [a.as_record() for a in warned]]
+        if user is None:  # no person: the history says what started it
+            started["started_by_system"] = [None, instance.origin]
         audit.record(instance, "case_started", user, changes=started, via=via, task_name=built.name)
         _advance(ctx, wf, built)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     return instance
 
 
