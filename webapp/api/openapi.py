@@ -20,7 +20,8 @@ ERRORS = {
     "404": _json(_ref("Error"), "Unknown"),
     "405": _json(_ref("Error"), "Method not allowed"),
     "409": _json(_ref("Error"), "Already done, or changed by someone else"),
-    "422": _json(_ref("Error"), "Invalid data; `fields` names each field"),
+    "422": _json(_ref("Error"), "Invalid data; `fields` names each field. `refused`: a business rule said no "
+                                "before anything was written (`figures` holds its numbers)"),
     "429": _json(_ref("Error"), "Too many requests"),
     "503": _json(_ref("Error"), "The database is busy (`busy`); nothing was saved, retry after `Retry-After`"),
 }
@@ -37,7 +38,8 @@ BODY = {"required": False, "content": {"application/json": {"schema": _ref("Data
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string", "description": "stable code: unauthorized, forbidden, not_found, conflict, "
-                                                   "invalid, too_many_requests, bad_request, busy, …"},
+                                                   "invalid, refused (a business rule, e.g. a start check), "
+                                                   "too_many_requests, bad_request, busy, …"},
         "message": {"type": "string", "description": "for people, in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"}},
         "figures": {"type": "object", "additionalProperties": True,
