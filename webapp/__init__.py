@@ -90,13 +90,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .api.auth import rate_key
     from .api.routes import rate_limit
     from .inputs import register as register_inputs
-    from .processes import PAGES
+    from .processes import register as register_family_pages
 
     register_inputs(app)  # before the blueprints' own checks, which log the path
     for module in (auth, inbox, cases, audit_views, admin, profile, designer):
         app.register_blueprint(module.bp)
-    for page in PAGES:
-        app.register_blueprint(page)
+    register_family_pages(app)
     limiter.init_app(app)
     if not getattr(api.bp, "_rate_limited", False):
         limiter.limit(rate_limit, key_func=rate_key)(api.bp)

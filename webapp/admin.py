@@ -1,4 +1,4 @@
-"""Administration pages: users and roles, the organisation tree."""
+"""Administration pages: users and roles, the organisation tree, the families' settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflows.branch import people
+from workflows.branch import people, settings
 from workflows.branch.roles import ROLES
 from workflows.cases import access
 from workflows.errors import Forbidden, Invalid
@@ -75,3 +75,25 @@ def org():  # type: ignore[no-untyped-def]
             return redirect(url_for("admin.org"))
     return render_template("admin_org.html", units=people.tree(), kinds=people.UNIT_KINDS,
                            users=people.users("full_name"), errors=errors), status
+
+
+@bp.route("/settings")
+def settings_page():  # type: ignore[no-untyped-def]
+    return _settings_page({}, {})
+
+
+@bp.post("/settings/<key>")
+def setting_change(key: str):  # type: ignore[no-untyped-def]
+    value = request.form.get("value", "")
+    try:
+        changed = settings.save(key[:80], value, current_user, via="web")
+    except Invalid as exc:
+        flash(tr(exc.message), "error")
+        return _settings_page(tr_fields(exc), {key: value}, 422)
+    flash(_("Saved.") if changed is not None else _("Nothing changed."), "success")
+    return redirect(url_for("admin.settings_page"))
+
+
+def _settings_page(errors: dict[str, str], values: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template("admin_settings.html", rows=settings.overview(with_history=0), errors=errors,
+                           values=values, changes=settings.history(limit=100)), status

@@ -13,7 +13,7 @@ from workflows.cases import access, integrity, reading
 from workflows.cases.search import CaseFilter, note_export, search_cases
 
 from .security import requires
-from .template_helpers import mask, outcome_label, status_label, when
+from .template_helpers import mask, outcome_label, starter, status_label, when
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -39,7 +39,7 @@ def export():  # type: ignore[no-untyped-def]
                      _("Started"), _("Status"), _("Outcome"), _("Ended")])
     for c in rows:
         writer.writerow([c.id, c.process_key, c.definition.version, _cell(c.title),
-                         mask(c.business_key, "id") if c.business_key else "", c.started_by.full_name,
+                         mask(c.business_key, "id") if c.business_key else "", starter(c),
                          when(c.started_at), status_label(c.status), outcome_label(c), when(c.ended_at)])
     note_export(current_user, len(rows), request.query_string.decode(errors="replace"), request.remote_addr)
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",

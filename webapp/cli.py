@@ -39,6 +39,37 @@ def register(app: Flask) -> None:
         for d in definitions.latest_all():
             click.echo(f"{d.key} v{d.version} {d.name} ({d.deployed_at:%Y-%m-%d %H:%M})")
 
+    @processes.command("functions")
+    @click.option("--markdown", is_flag=True, help="The README block (between its functions markers).")
+    def list_functions(markdown: bool) -> None:
+        """The functions diagrams may call: the generic ones and each family's (generated, never hand-written)."""
+        from workflows import processes as families
+
+        click.echo(families.functions_markdown() if markdown else families.functions_text())
+
+    @app.cli.group("jobs")
+    def jobs_group() -> None:
+        """The families' scheduled jobs (the sweeper runs them)."""
+
+    @jobs_group.command("list")
+    def list_jobs() -> None:
+        from workflows.cases import jobs
+
+        for job in jobs.declared():
+            last = jobs.runs(job.key, 1)
+            ran = f"last fired for {last[0].period} at {last[0].started_at:%Y-%m-%d %H:%M}" if last else "never fired"
+            click.echo(f"{job.key:<32} {job.schedule:<10} {ran}")
+
+    @jobs_group.command("run")
+    def run_jobs() -> None:
+        """Fire the jobs that are due and have not fired for their period (as the sweeper does)."""
+        from workflows.cases import jobs
+
+        fired = jobs.run_due()
+        for job, period, result in fired:
+            click.echo(f"{job} {period}: {result}")
+        click.echo(f"{len(fired)} job(s) fired")
+
     @app.cli.group("workflows")
     def workflows_group() -> None:
         """Engine operations."""
@@ -47,11 +78,15 @@ def register(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Keep sweeping (a worker process).")
     @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps with --loop.")
     def sweep(loop: bool, interval: float) -> None:
-        """Fire due timers; with --loop also write an audit checkpoint every AUDIT_CHECKPOINT_INTERVAL seconds."""
+        """Fire due timers and due jobs; with --loop also write an audit checkpoint every
+        AUDIT_CHECKPOINT_INTERVAL seconds."""
         if loop:
             timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None)
         else:
+            from workflows.cases import jobs
+
             click.echo(f"advanced {timers.sweep()} case(s)")
+            click.echo(f"fired {len(jobs.run_due())} job(s)")
 
     @app.cli.group("seed")
     def seed() -> None:

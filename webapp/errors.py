@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -23,11 +24,14 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def respond(status: int, code: str, message: str, fields: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def respond(status: int, code: str, message: str, fields: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+            figures: dict[str, Any] | None = None):
     if wants_json():
-        body = {"error": code, "message": message}
+        body: dict[str, Any] = {"error": code, "message": message}
         if fields:
             body["fields"] = fields
+        if figures:  # the numbers behind a refusal, for programs
+            body["figures"] = figures
         return jsonify(body), status
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
@@ -37,7 +41,9 @@ def register(app: Flask) -> None:
     def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
         recover()  # a refusal saves nothing: what it logged was committed before it was raised
         fields = tr_fields(exc)
-        return respond(exc.status, exc.code, tr(exc.message), fields)
+        figures = getattr(exc, "figures", None)
+        plain = {k: v if isinstance(v, (int, float, bool)) or v is None else str(v) for k, v in (figures or {}).items()}
+        return respond(exc.status, exc.code, tr(exc.message), fields, plain)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]

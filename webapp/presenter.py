@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from workflows import processes
 from workflows.cases import reading
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import built_for
@@ -96,10 +97,10 @@ def case_fields(instance: Any, data: dict[str, Any], whole: bool, reveal: set[st
 
 SYSTEM_FIELDS = {
     "path": _l("Steps passed"), "assignee": _l("Assignee"), "groups": _l("Groups"), "rules": _l("Rules fired"),
-    "outcome": _l("Outcome"), "to": _l("To"), "to_user_id": _l("To"), "owner": _l("Owner"),
-    "registry_entry": _l("Registry entry"), "violation": _l("Violation"), "task": _l("Task"),
+    "outcome": _l("Outcome"), "to": _l("To"), "violation": _l("Violation"), "task": _l("Task"),
     "escalated_to": _l("Escalated to"), "warnings": _l("Warnings seen and confirmed"),
-}
+    "started_by_system": _l("Started by the system"),
+}  # and each family's change keys (Family.labels), merged in history_rows
 
 
 def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
@@ -155,6 +156,7 @@ def history_rows(instance: Any, events: list[Any], whole: bool,
     catalogs: dict[str | None, dict[str, tuple[str, str, str | None, dict[str, str]]]] = {}
     ctx = label_context(instance, data if data is not None else {})
     names = built.meta.names
+    family_labels = processes.labels()
     rows = []
     for ev in events:
         if ev.task_spec not in catalogs:
@@ -173,7 +175,11 @@ def history_rows(instance: Any, events: list[Any], whole: bool,
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
             old, new = _shown(key, old, options, names, ctx), _shown(key, new, options, names, ctx)
-            changes.append((bilingual(SYSTEM_FIELDS.get(key, label)), old, new))
+            if key in SYSTEM_FIELDS:
+                label = SYSTEM_FIELDS[key]
+            elif key in family_labels:
+                label = gettext(family_labels[key])
+            changes.append((bilingual(label), old, new))
         rows.append(HistoryRow(ev, changes))
     return rows
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from workflows import processes
 from workflows.branch.roles import ROLES
 from workflows.cases import access
 from workflows.engine.clock import now
@@ -25,16 +26,15 @@ EVENT_LABELS = {
     "engine_steps": _l("Process moved on"), "decision": _l("Rule decided"), "case_completed": _l("Case closed"),
     "timer_fired": _l("Timer fired"), "timer_error": _l("Timer failed"), "task_escalated": _l("Task escalated"),
     "notice_sent": _l("Notice sent"), "violation_recorded": _l("Violation recorded"),
-    "ownership_registered": _l("Ownership registered"), "login": _l("Logged in"), "logout": _l("Logged out"),
+    "login": _l("Logged in"), "logout": _l("Logged out"),
     "login_failed": _l("Failed login"), "login_throttled": _l("Login slowed down"), "refused": _l("Refused"),
     "csrf_refused": _l("Forged request refused"), "record_viewed": _l("Whole record viewed"),
-    "attachment_viewed": _l("Attachment viewed"), "form_not_signed_by_client": _l("Form not signed by the client"),
-    "staff_absent_without_notice": _l("Staff absent without notice"), "fake_opening": _l("Fake opening"),
+    "attachment_viewed": _l("Attachment viewed"),
     "deploy_refused": _l("Deployment refused"), "export": _l("Export"), "api_token_refused": _l("API token refused"),
     "roles_changed": _l("Roles changed"),
     "audit_sealed": _l("History sealed with the audit key"), "state_sealed": _l("Stored state sealed"),
     "audit_resealed": _l("Legacy histories sealed"),
-}
+}  # and each family's own (Family.labels), merged in event_label
 STATUS_LABELS = {
     "running": _l("Running"), "completed": _l("Completed"), "open": _l("Open"), "cancelled": _l("Closed"),
 }
@@ -45,7 +45,18 @@ UNIT_KIND_LABELS = {
 
 
 def event_label(key: str) -> str:
-    return str(EVENT_LABELS.get(key, key))
+    """An event type or violation kind in the user's language: the platform's, else a family's."""
+    if key in EVENT_LABELS:
+        return str(EVENT_LABELS[key])
+    own = processes.labels().get(key)
+    return _(own) if own else key
+
+
+def starter(instance: Any) -> str:
+    """Who started a case: a person's name, or the system and what (a job, another case)."""
+    if instance.started_by is not None:
+        return str(instance.started_by.full_name)
+    return _("System (%(origin)s)", origin=instance.origin) if instance.origin else _("System")
 
 
 def status_label(key: str) -> str:
@@ -215,10 +226,11 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["amount"] = amount
     app.jinja_env.filters["event_label"] = event_label
+    app.jinja_env.filters["starter"] = starter
     # what the navigation offers follows the same rules as the pages (workflows.access)
     app.jinja_env.globals.update(works_cases=access.works_cases, may_search_cases=access.may_search_cases,
                                  may_read_security_log=access.may_read_security_log,
-                                 may_administer=access.may_administer, may_open_registry=access.may_open_registry,
+                                 may_administer=access.may_administer,
                                  may_design=access.may_design, may_deploy=access.may_deploy)
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["unit_kind"] = unit_kind

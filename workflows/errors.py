@@ -57,6 +57,17 @@ class Invalid(WorkflowError):
     code = "invalid"
 
 
+class Refused(Invalid):
+    """A business rule refuses the request (e.g. a start check): ``figures`` are the
+    numbers behind the message (its values), given to API clients as they are."""
+
+    code = "refused"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message, fields)
+        self.figures: dict[str, Any] = dict(getattr(message, "params", None) or {})
+
+
 class Unconfirmed(WorkflowError):
     """Warnings the person must see and confirm before the action is taken."""
 

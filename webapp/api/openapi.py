@@ -20,7 +20,8 @@ ERRORS = {
     "404": _json(_ref("Error"), "Unknown"),
     "405": _json(_ref("Error"), "Method not allowed"),
     "409": _json(_ref("Error"), "Already done, or changed by someone else"),
-    "422": _json(_ref("Error"), "Invalid data; `fields` names each field"),
+    "422": _json(_ref("Error"), "Invalid data; `fields` names each field. `refused`: a business rule said no "
+                                "before anything was written (`figures` holds its numbers)"),
     "429": _json(_ref("Error"), "Too many requests"),
     "503": _json(_ref("Error"), "The database is busy (`busy`); nothing was saved, retry after `Retry-After`"),
 }
@@ -37,9 +38,12 @@ BODY = {"required": False, "content": {"application/json": {"schema": _ref("Data
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string", "description": "stable code: unauthorized, forbidden, not_found, conflict, "
-                                                   "invalid, too_many_requests, bad_request, busy, …"},
+                                                   "invalid, refused (a business rule, e.g. a start check), "
+                                                   "too_many_requests, bad_request, busy, …"},
         "message": {"type": "string", "description": "for people, in the request's language"},
-        "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "figures": {"type": "object", "additionalProperties": True,
+                    "description": "`refused` only: the figures behind the refusal (e.g. the days left)"}}},
     "DataBody": {"type": "object", "properties": {
         "data": {"type": "object", "additionalProperties": True,
                  "description": "form field id → value; a `file` field takes "
@@ -107,7 +111,8 @@ SCHEMAS: dict[str, Any] = {
                                                 "open_tasks"], "properties": {
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
         "title": {"type": "string"}, "status": {"type": "string", "enum": ["running", "completed"]},
-        "outcome": NULL_STR, "started_by": {"type": "string"},
+        "outcome": NULL_STR, "started_by": NULL_STR,
+        "origin": {**NULL_STR, "description": "what started the case when no person did (job:<key>, case:<id>)"},
         "started_at": {"type": "string", "format": "date-time"},
         "ended_at": {"type": "string", "format": "date-time", "nullable": True},
         "data": {"type": "object", "additionalProperties": True,
@@ -124,6 +129,22 @@ SCHEMAS: dict[str, Any] = {
         "type": {"type": "string"}, "via": {"type": "string"}, "task_key": NULL_STR, "task_name": NULL_STR,
         "changes": {"type": "array", "items": _ref("Change")}, "comment": NULL_STR,
         "hash": {"type": "string", "description": "SHA-256 chaining this event to the previous one"}}},
+    "SettingChange": {"type": "object", "required": ["at", "old", "new", "via"], "properties": {
+        "at": {"type": "string", "format": "date-time"}, "by": NULL_STR,
+        "old": {**NULL_STR, "description": "null: the declared default was in force"}, "new": {"type": "string"},
+        "via": {"type": "string"}}},
+    "Setting": {"type": "object", "required": ["key", "family", "label", "type", "value", "default", "is_default"],
+                "properties": {
+        "key": {"type": "string", "description": "<family>.<name>"}, "family": {"type": "string"},
+        "label": {"type": "string"},
+        "type": {"type": "string", "enum": ["long", "decimal", "boolean", "string", "enum"]},
+        "value": {"nullable": True}, "default": {"nullable": True}, "is_default": {"type": "boolean"},
+        "updated_at": {"type": "string", "format": "date-time", "nullable": True}, "updated_by": NULL_STR,
+        "history": {"type": "array", "items": _ref("SettingChange"), "description": "newest first"}}},
+    "SettingList": {"type": "object", "required": ["items"], "properties": {
+        "items": {"type": "array", "items": _ref("Setting")}}},
+    "SettingBody": {"type": "object", "required": ["value"], "properties": {
+        "value": {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}}},
     "History": {"type": "object", "required": ["instance_id", "items"], "properties": {
         "instance_id": {"type": "integer"}, "items": {"type": "array", "items": _ref("HistoryEvent")}}},
 }
@@ -193,6 +214,20 @@ def spec(server: str) -> dict[str, Any]:
                 "parameters": [{"name": "instance_id", **ID_PATH}],
                 "responses": {"200": _json(_ref("History"), "Events, oldest first"),
                               **_errors("401", "403", "404", "422", "429")}}},
+            "/api/v1/settings": {"get": {
+                "summary": "Every family's settings (administrators only)", "security": secured,
+                "responses": {"200": _json(_ref("SettingList"), "Settings"), **_errors("401", "403", "422", "429")}}},
+            "/api/v1/settings/{key}": {
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "One setting with its change history (administrators only)", "security": secured,
+                        "responses": {"200": _json(_ref("Setting"), "The setting"),
+                                      **_errors("401", "403", "404", "422", "429")}},
+                "put": {"summary": "Change a setting; the change is kept with who and when (administrators only)",
+                        "security": secured,
+                        "requestBody": {"required": True, "content": {"application/json": {
+                            "schema": _ref("SettingBody")}}},
+                        "responses": {"200": _json(_ref("Setting"), "The setting as now in force"),
+                                      **_errors("400", "401", "403", "404", "422", "429")}}},
             "/api/v1/openapi.json": {"get": {
                 "summary": "This document", "security": [],
                 "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from workflows.branch import settings
 from workflows.cases import access, commands, definitions, inbox, reading
 from workflows.cases.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
 from workflows.engine.clock import now
@@ -15,6 +16,7 @@ from workflows.errors import Invalid, Msg, Unconfirmed
 
 from ..i18n import tr
 from ..presenter import alert_rows, case_fields, history_rows
+from ..security import requires
 from ..template_helpers import bilingual, label_context, option_label
 from .auth import api_user, token_required
 from .openapi import spec
@@ -177,7 +179,8 @@ def _instance_json(instance: Any) -> dict[str, Any]:
     return {
         "id": instance.id, "process_key": instance.process_key, "version": instance.definition.version,
         "title": instance.title, "status": instance.status, "outcome": instance.outcome,
-        "started_by": instance.started_by.username, "started_at": _iso(instance.started_at),
+        "started_by": instance.started_by.username if instance.started_by else None,
+        "origin": instance.origin, "started_at": _iso(instance.started_at),
         "ended_at": _iso(instance.ended_at),
         "data": {row.id: _plain(row.value) for row in case_fields(instance, case.data, case.whole, for_people=False)},
         "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in case.open_tasks],
@@ -306,6 +309,48 @@ def history(instance_id: int):  # type: ignore[no-untyped-def]
                                   for label, old, new in row.changes],
                       "comment": ev.comment, "hash": ev.hash})
     return jsonify({"instance_id": trail.instance.id, "items": items})
+
+
+def _setting_json(view: settings.SettingView) -> dict[str, Any]:
+    s = view.setting
+    return {"key": s.key, "family": view.family, "label": tr(s.label), "type": s.type, "value": _plain(view.value),
+            "default": _plain(s.default), "is_default": view.is_default, "updated_at": _iso(view.updated_at),
+            "updated_by": view.updated_by,
+            "history": [{"at": _iso(c.changed_at), "by": c.changed_by.username if c.changed_by else None,
+                         "old": c.old_value, "new": c.new_value, "via": c.via} for c in view.history]}
+
+
+def _setting_view(key: str) -> settings.SettingView:
+    settings.find(key)
+    return next(v for v in settings.overview(with_history=50) if v.setting.key == key)
+
+
+@bp.get("/settings")
+@token_required
+@requires(access.ADMINISTER)
+def settings_list():  # type: ignore[no-untyped-def]
+    return jsonify({"items": [_setting_json(v) for v in settings.overview(with_history=0)]})
+
+
+@bp.get("/settings/<key>")
+@token_required
+@requires(access.ADMINISTER)
+def setting_detail(key: str):  # type: ignore[no-untyped-def]
+    return jsonify(_setting_json(_setting_view(key[:80])))
+
+
+@bp.put("/settings/<key>")
+@token_required
+@requires(access.ADMINISTER)
+def setting_change(key: str):  # type: ignore[no-untyped-def]
+    user = api_user()
+    payload = request.get_json(silent=True)
+    _check_json(payload)
+    value = payload.get("value") if isinstance(payload, dict) else None
+    if value is None or isinstance(value, (dict, list)):
+        raise Invalid("please correct the highlighted fields", {"value": "this field is required"})
+    settings.save(key[:80], value, user, via=VIA)
+    return jsonify(_setting_json(_setting_view(key[:80])))
 
 
 def rate_limit() -> str:

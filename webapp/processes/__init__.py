@@ -1,9 +1,29 @@
-"""Each process family's own pages, one module each; the factory registers PAGES."""
+"""Each process family's own pages, one module each, listed once in PAGES.
+
+A page module declares ``PAGE = Page(bp, nav=(…))``; the factory registers the
+blueprints and the navigation (base.html) shows the entries a user may open.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Flask
 
 from . import ownership
+from .page import NavEntry, Page
 
-PAGES: tuple[Blueprint, ...] = (ownership.bp,)
+__all__ = ["PAGES", "NavEntry", "Page", "nav_for", "register"]
+
+PAGES: tuple[Page, ...] = (ownership.PAGE,)
+
+
+def nav_for(user: Any) -> list[NavEntry]:
+    """The families' navigation entries this user may open."""
+    return [entry for page in PAGES for entry in page.nav if entry.visible(user)]
+
+
+def register(app: Flask) -> None:
+    for page in PAGES:
+        app.register_blueprint(page.bp)
+    app.jinja_env.globals["family_nav"] = nav_for

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from workflows.processes.ownership import access
 from workflows.processes.ownership.reading import registry_for
 
+from .page import NavEntry, Page
+
 bp = Blueprint("registry", __name__)
+
+PAGE = Page(bp, nav=(NavEntry("registry.index", _l("Client registry"), "registry", access.may_open_registry),))
 
 
 @bp.route("/registry")

@@ -1,9 +1,7 @@
 """The demo branch: every role of SPEC §1, three project departments, regions,
-outlets, teams, about twenty marketing staff, and a few cases under way."""
+outlets, teams, about twenty marketing staff; each family adds a few cases under way."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlalchemy import select
 
@@ -109,23 +107,12 @@ def seed_demo(with_cases: bool = True) -> list[tuple[str, str, str]]:
 
 
 def _sample_cases() -> None:
-    """A few client registrations at different steps, so the inbox is not empty."""
-    from workflows.cases import commands as cases
-    from workflows.cases.definitions import latest
+    """Each family's sample cases (Family.demo), so the inbox is not empty."""
+    from workflows import processes
 
-    if latest("client_ownership", required=False) is None:
-        return
-    people = {u.username: u for u in db.session.scalars(select(User))}
-    start = dt.date.today() + dt.timedelta(days=3)
-    samples = [("staff01", "林晓峰", "440301199001011234", "13800138001", "250000"),
-               ("staff02", "黄丽华", "440301198505052345", "13900139002", "800000"),
-               ("staff05", "深圳市前海投资有限公司", "91440300MA5F000001", "0755-88886666", "5000000")]
-    for username, client, id_no, phone, assets in samples:
-        cases.start_case("client_ownership", people[username], {
-            "client_name": client, "client_id_number": id_no, "client_phone": phone,
-            "estimated_assets": assets, "planned_open_date": start.isoformat(), "outlet": "工商银行一11网点",
-            "accompany": "true", "institutional": "true" if "公司" in client else "false",
-        }, via="seed")
+    for family in processes.families():
+        if family.demo is not None:
+            family.demo()
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

@@ -111,3 +111,28 @@ class ApiToken(db.Model):
     last_used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class StoredSetting(db.Model):
+    """An administrator's value for a setting a family declares (absent: its default applies)."""
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # canonical text, typed by the declaration on reading
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class SettingChange(db.Model):
+    """Append-only history of setting changes: who, when, the old and the new value."""
+
+    __tablename__ = "setting_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    old_value: Mapped[str | None] = mapped_column(Text)  # None: the declared default was in force
+    new_value: Mapped[str] = mapped_column(Text)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    via: Mapped[str] = mapped_column(String(10), default="web")
+
+    changed_by: Mapped[User | None] = relationship()

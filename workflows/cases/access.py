@@ -60,19 +60,6 @@ def may_view_case(user: User, instance: ProcessInstance) -> bool:
     return may_audit(user) or is_participant(user, instance) or decides_about(user, instance)
 
 
-REGISTRY_READERS = ("trading_manager", "finance_manager", "gm", "auditor", "project_director", "support")
-
-
-def may_read_registry(user: User) -> bool:
-    """The whole client registry and its violations; staff see their own clients only."""
-    return user.has_role(*REGISTRY_READERS)
-
-
-def may_open_registry(user: User) -> bool:
-    """Whether the registry page has anything for this user (the whole registry, or one's own clients)."""
-    return may_read_registry(user) or user.has_role("staff")
-
-
 def may_read_security_log(user: User) -> bool:
     """The administrator keeps the system safe; the auditor checks them both."""
     return user.has_role("admin", "auditor")

@@ -4,7 +4,8 @@
 A diagram names them: the process property ``startWarnings`` for the start
 form (the starter is warned and confirms before the case is created) and the
 task property ``warnings`` for a step (shown on the task page and in the API's
-task). Each name is a provider registered below by a process family.
+task). Each name is a provider a process family declares (``Family.warnings``);
+a diagram may name its own family's.
 """
 
 from __future__ import annotations
@@ -44,24 +45,24 @@ class AlertSource:
 Provider = Callable[[AlertSource], list[Alert]]
 
 
-def providers() -> dict[str, Provider]:
-    """Every warning a diagram may name; one line per process family."""
-    from workflows.processes.ownership import rules as ownership
+def providers(process_key: str) -> dict[str, Provider]:
+    """The warnings a diagram of this process may name: its family's."""
+    from workflows import processes
 
-    return {"ownership_conflict": ownership.conflict_alerts}
+    return processes.warnings_for(process_key)
 
 
 def unknown_names(built: BuiltDefinition) -> list[tuple[str, str]]:
     """(element id, name) of every warning a diagram names that no family provides."""
-    known = providers()
+    known = providers(built.key)
     found = [(built.meta.process_id, n) for n in built.meta.start_warnings]
     for task_id, meta in built.meta.tasks.items():
         found.extend((task_id, n) for n in meta.warnings)
     return [(element, n) for element, n in found if n not in known]
 
 
-def _run(wanted: tuple[str, ...], source: AlertSource) -> list[Alert]:
-    known = providers()
+def _run(process_key: str, wanted: tuple[str, ...], source: AlertSource) -> list[Alert]:
+    known = providers(process_key)
     out: list[Alert] = []
     for name in wanted:
         provider = known.get(name)
@@ -72,13 +73,13 @@ def _run(wanted: tuple[str, ...], source: AlertSource) -> list[Alert]:
 
 def for_start(built: BuiltDefinition, data: dict[str, Any], applicant: User) -> list[Alert]:
     """Warnings on the start form; ``applicant`` is the case's subject, else its starter."""
-    return _run(built.meta.start_warnings, AlertSource(data, applicant))
+    return _run(built.key, built.meta.start_warnings, AlertSource(data, applicant))
 
 
 def for_task(task: HumanTask, meta: TaskMeta, data: dict[str, Any]) -> list[Alert]:
     instance = task.instance
     applicant = instance.subject_user or instance.started_by
-    return _run(meta.warnings, AlertSource(data, applicant, instance))
+    return _run(instance.process_key, meta.warnings, AlertSource(data, applicant, instance))
 
 
 def fingerprint(found: list[Alert]) -> str:

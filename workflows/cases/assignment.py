@@ -14,7 +14,8 @@ from workflows.errors import Refusal
 # An assignee may be a relation of the case's people: "initiator.regional_manager".
 
 
-def _person(instance: ProcessInstance, who: str) -> User:
+def _person(instance: ProcessInstance, who: str) -> User | None:
+    """The case's subject or initiator; None for the initiator of a case the system started."""
     if who == "subject" and instance.subject_user is not None:
         return instance.subject_user
     return instance.started_by
@@ -34,7 +35,9 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
     elif assignee is not None:
         person = _person(instance, assignee.person or "")
         rel = assignee.relation
-        if rel:
+        if person is None:  # no initiator (started by the system): the administrator routes it
+            task.candidates.append(TaskCandidate(role_key="admin"))
+        elif rel:
             target = relation(person, rel) or relation(person, "superior")
             task.assigned_user_id = target.id if target else None
             if target is None:
@@ -47,8 +50,8 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
             unit_id = None
             if group.scope:
                 person = _person(instance, group.person or "")
-                unit = department_of(person) if group.relation == "department" else None
-                if group.relation != "department":
+                unit = department_of(person) if group.relation == "department" and person is not None else None
+                if group.relation != "department" and person is not None:
                     leader = relation(person, group.relation or "")
                     unit = leader.unit if leader else None
                 unit_id = unit.id if unit else None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows import processes
 from workflows.branch.models import User
 from workflows.cases import access, alerts, assignment, audit, forms, projection, step_values
 from workflows.cases.context import CaseContext
@@ -62,25 +63,38 @@ def refuse_start(user: User, process_key: str, ip: str | None = None) -> None:
     access.refuse(user, f"start {process_key[:80]}", "you may not start this process", ip=ip)
 
 
-def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str = "web",
+def start_case(process_key: str, user: User | None, data: dict[str, Any], *, via: str = "web",
                uploads: dict[str, forms.Upload] | None = None, ip: str | None = None,
-               confirmed: bool | str = True) -> ProcessInstance:
-    """Start a case. Unless ``confirmed`` is True or the fingerprint of the very warnings
-    found, the diagram's start warnings (a client already owned, …) stop the start with
-    :class:`Unconfirmed`: the starter sees them and confirms."""
+               confirmed: bool | str = True, origin: str | None = None, commit: bool = True) -> ProcessInstance:
+    """Start a case. The family's start checks may refuse it first (:class:`Refused`, with
+    the figures behind the refusal). Unless ``confirmed`` is True or the fingerprint of the
+    very warnings found, the diagram's start warnings (a client already owned, …) stop the
+    start with :class:`Unconfirmed`: the starter sees them and confirms.
+
+    ``user`` None: the system starts it (a scheduled job or another case), named by
+    ``origin`` ("job:<key>", "case:<id>"); no role is needed and the warnings are recorded
+    as seen by no one. ``commit=False`` leaves the commit to the caller (a job, a case).
+    """
     definition = latest(process_key)
     assert definition is not None
     built = built_for(definition)
-    if not may_start(user, built):
+    if user is None:
+        if not origin or uploads:
+            raise ValueError("a case the system starts names its origin and has no uploads")
+    elif not may_start(user, built):
         refuse_start(user, process_key, ip)
     clean, files = forms.validate(built.meta.start_form, data, uploads)
+    request = processes.StartRequest(definition.key, user, dict(clean), origin)
+    for check in processes.start_checks(definition.key):
+        check(request)
     subject = _subject(built.meta, clean)
-    warned = alerts.for_start(built, clean, subject or user)
+    warned = alerts.for_start(built, clean, subject or user) if user is not None else []
     if warned and confirmed is not True and confirmed != alerts.fingerprint(warned):
         raise Unconfirmed("please read the warnings and confirm to go on", warned, alerts.fingerprint(warned))
     meta = built.meta
     instance = ProcessInstance(
-        definition_id=definition.id, process_key=definition.key, started_by_id=user.id, state="",
+        definition_id=definition.id, process_key=definition.key, started_by_id=user.id if user else None,
+        origin=None if user else (origin or "system")[:80], state="",
         subject_user_id=subject.id if subject is not None else None,
         title=_title(meta.title_template, clean, built.name),
         business_key=_business_key(clean.get(meta.business_key)) if meta.business_key else None,
@@ -93,15 +107,20 @@ def start_case(process_key: str, user: User, data: dict[str, Any], *, via: str =
     with all_or_nothing("the process could not run: %(reason)s"):
         db.session.flush()
         ctx = CaseContext(instance, user, via)
-        stored = _store_uploads(instance, None, files, user)
-        clean.update(stored)
+        if user is not None:
+            clean.update(_store_uploads(instance, None, files, user))
         inst = projection.start(ctx, built, clean)
         started = audit.diff({}, clean)
         if warned:  # the starter saw these and went on: part of the record
             started["warnings"] = [None, [a.as_record() for a in warned]]
+        if user is None:  # no person: the history says what started it
+            started["started_by_system"] = [None, instance.origin]
         audit.record(instance, "case_started", user, changes=started, via=via, task_name=built.name)
         projection.advance(ctx, inst)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     return instance
 
 

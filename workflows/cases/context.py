@@ -18,6 +18,10 @@ class CaseContext:
     task: Any = None  # the SpiffWorkflow task being run by the engine
     events: list[dict[str, Any]] = field(default_factory=list)  # audit events raised by helpers
 
+    def data(self) -> dict[str, Any]:
+        """The data of the engine task being run (empty outside a task)."""
+        return self.task.data if self.task is not None else {}
+
     def note(self, type_: str, changes: dict[str, Any] | None = None, comment: str | None = None) -> None:
         spec = getattr(self.task, "task_spec", None)
         self.events.append({

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from workflows import processes
 from workflows.branch.models import User
 from workflows.branch.org import RELATIONS
 from workflows.branch.roles import ROLE_KEYS
@@ -39,10 +40,11 @@ def _sha(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
 
 def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str = "process.bpmn") -> BuiltDefinition:
     """Build and check a diagram without deploying it; raises DefinitionError."""
-    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename, relations=set(RELATIONS))
+    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename, relations=set(RELATIONS),
+                       functions=processes.function_names)
     for element, name in alerts.unknown_names(built):
-        raise DefinitionError(f"unknown warnings '{name}' (known: {', '.join(sorted(alerts.providers()))})",
-                              element=element, filename=filename)
+        known = ", ".join(sorted(alerts.providers(built.key))) or "none"
+        raise DefinitionError(f"unknown warnings '{name}' (known: {known})", element=element, filename=filename)
     return built
 
 

@@ -76,7 +76,7 @@ class InboxRow:
     case_title: str
     process_name: str
     process_version: int
-    started_by: str
+    started_by: str | None  # None: the system started the case
 
 
 def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[list[InboxRow], int]:
@@ -105,7 +105,7 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
                User.full_name)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .join(User, User.id == ProcessInstance.started_by_id)
+        .outerjoin(User, User.id == ProcessInstance.started_by_id)  # none: started by the system
         .where(*conditions).order_by(order, HumanTask.id).limit(f.per_page).offset((page - 1) * f.per_page)
     )
     return [InboxRow(*row) for row in db.session.execute(query)], int(total)

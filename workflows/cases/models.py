@@ -48,14 +48,15 @@ class ProcessInstance(db.Model):
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_hash: Mapped[str | None] = mapped_column(String(64))
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    started_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # None: the system
+    origin: Mapped[str | None] = mapped_column(String(80))  # what started it when no person did: "job:…", "case:…"
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     definition: Mapped[ProcessDefinition] = relationship()
-    started_by: Mapped[User] = relationship(foreign_keys=[started_by_id])
+    started_by: Mapped[User | None] = relationship(foreign_keys=[started_by_id])
     subject_user: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])
 
     # Optimistic locking: every UPDATE says "WHERE version = <the one I read>".
@@ -191,3 +192,20 @@ class Notice(db.Model):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[dt.datetime | None]
+
+
+class JobRun(db.Model):
+    """One firing of a family's scheduled job for one period (a day, a month).
+
+    The unique (job, period) row is inserted in the transaction that does the
+    job's work: a second sweeper's insert waits for the first and then fails,
+    so each period fires once however many sweepers run.
+    """
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    result: Mapped[int] = mapped_column(default=0)  # what the job reports, e.g. cases started

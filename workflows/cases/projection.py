@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from workflows import processes
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import assignment, audit
-from workflows.cases import functions as diagram_functions
 from workflows.cases.context import CaseContext
 from workflows.cases.definitions import ENGINE
 from workflows.cases.models import HumanTask
@@ -36,12 +36,13 @@ def _follow(ctx: CaseContext) -> OnTask:
 
 def start(ctx: CaseContext, built: BuiltDefinition, data: dict[str, Any]) -> Instance:
     """A new instance of the case's process, its functions bound to ``ctx``."""
-    return ENGINE.new(built, data, diagram_functions.bind(ctx), on_task=_follow(ctx))
+    return ENGINE.new(built, data, processes.bind_functions(ctx.instance.process_key, ctx), on_task=_follow(ctx))
 
 
 def load(ctx: CaseContext, built: BuiltDefinition) -> Instance:
     """The case's saved instance, its functions bound to ``ctx``, ready to run."""
-    return ENGINE.load(built, ctx.instance.state, diagram_functions.bind(ctx), on_task=_follow(ctx))
+    functions = processes.bind_functions(ctx.instance.process_key, ctx)
+    return ENGINE.load(built, ctx.instance.state, functions, on_task=_follow(ctx))
 
 
 def advance(ctx: CaseContext, inst: Instance) -> None:

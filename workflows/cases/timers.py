@@ -1,4 +1,5 @@
-"""The timer sweep: fire due timers of running cases, once each.
+"""The timer sweep: fire due timers of running cases, once each (the loop also runs the
+families' scheduled jobs, workflows.cases.jobs).
 
 Several sweepers (and app processes) may share one PostgreSQL database; due
 instances are claimed with FOR UPDATE SKIP LOCKED so each timer fires once.
@@ -76,14 +77,17 @@ def _fire(instance_id: int) -> bool:
 
 
 def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:  # pragma: no cover - main loop
-    """Sweep every ``interval`` seconds; also write an audit checkpoint every ``checkpoint_every`` seconds."""
-    from workflows.cases import checkpoints
+    """Sweep every ``interval`` seconds (timers, then the families' due jobs); also write an
+    audit checkpoint every ``checkpoint_every`` seconds."""
+    from workflows.cases import checkpoints, jobs
 
     next_checkpoint = time.monotonic()
     while True:
         count = sweep()
         if count:
             log.info("timer sweep advanced %d case(s)", count)
+        for job, period, result in jobs.run_due():
+            log.info("job %s fired for %s: %d", job, period, result)
         if checkpoint_every and time.monotonic() >= next_checkpoint:
             try:
                 checkpoints.write()

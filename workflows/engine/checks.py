@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable, Collection
 
 from lxml import etree
 
 from workflows.engine.dialect import CONSTRAINTS, FIELD_TYPES, PEOPLE, ProcessMeta
 from workflows.engine.durations import DurationError, check_timer_value, parse_duration
-from workflows.engine.sandbox import UnsafeExpression, check_expression, check_script
+from workflows.engine.sandbox import UnsafeExpression, allowed_call_names, check_expression, check_script
 from workflows.engine.specs import BuiltDefinition, build
 from workflows.engine.xml import (
     BPMN_NS,
@@ -29,9 +30,10 @@ RESERVED_IDS = {"Start", "End", "Root"}
 
 
 def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], filename: str, *,
-               relations: set[str]) -> BuiltDefinition:
+               relations: set[str], functions: Callable[[str], Collection[str]] = lambda key: ()) -> BuiltDefinition:
     """Everything a diagram must satisfy before it can be deployed. ``role_keys`` and
-    ``relations`` (of a person: ``regional_manager``, ``superior``…) are the branch's."""
+    ``relations`` (of a person: ``regional_manager``, ``superior``…) are the branch's;
+    ``functions`` names what a diagram of the given process key may call beyond the pure built-ins."""
     root = parse_xml(bpmn_xml, filename)
     check_no_markup(root, filename)
     for node in root.iter():
@@ -39,9 +41,10 @@ def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], file
             raise DefinitionError(f"the id '{node.get('id')}' is reserved by the engine; rename the element",
                                   element=label(node), filename=filename)
     built = build(bpmn_xml, dmn_xml, filename)
-    _check_bpmn_expressions(root, filename)
+    calls = allowed_call_names(functions(built.key))
+    _check_bpmn_expressions(root, filename, calls)
     for name, text in dmn_xml.items():
-        _check_dmn_expressions(parse_xml(text, name), name)
+        _check_dmn_expressions(parse_xml(text, name), name, calls)
     _check_assignments(built.meta, role_keys, relations, filename)
     _check_subject(built.meta, filename)
     _check_runnable(root, built.meta, role_keys, filename)
@@ -51,14 +54,14 @@ def check_bpmn(bpmn_xml: str, dmn_xml: dict[str, str], role_keys: set[str], file
     return built
 
 
-def _check(text: str | None, node: etree._Element, filename: str, script: bool = False) -> None:
+def _check(text: str | None, node: etree._Element, filename: str, calls: set[str], script: bool = False) -> None:
     if text is None or not text.strip():
         return
     try:
         if script:
-            check_script(text)
+            check_script(text, calls)
         else:
-            check_expression(text)
+            check_expression(text, calls)
     except SyntaxError as exc:
         raise DefinitionError(f"expression is not valid: {text.strip()!r} ({exc.msg})",
                               element=label(owner(node)), filename=filename) from None
@@ -67,11 +70,11 @@ def _check(text: str | None, node: etree._Element, filename: str, script: bool =
                               element=label(owner(node)), filename=filename) from None
 
 
-def _check_bpmn_expressions(root: etree._Element, filename: str) -> None:
+def _check_bpmn_expressions(root: etree._Element, filename: str, calls: set[str]) -> None:
     for node in root.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}completionCondition",
                           f"{{{BPMN_NS}}}loopCardinality", f"{{{BPMN_NS}}}timeDuration",
                           f"{{{BPMN_NS}}}timeDate", f"{{{BPMN_NS}}}timeCycle"):
-        _check(node.text, node, filename)
+        _check(node.text, node, filename, calls)
     for node in root.iter(f"{{{BPMN_NS}}}timeDuration", f"{{{BPMN_NS}}}timeDate", f"{{{BPMN_NS}}}timeCycle"):
         _check_timer(node, filename)
     for node in root.iter(f"{{{BPMN_NS}}}scriptTask"):
@@ -79,11 +82,11 @@ def _check_bpmn_expressions(root: etree._Element, filename: str) -> None:
         if fmt not in ("python", ""):
             raise DefinitionError(f"script format '{fmt}' is not supported", element=label(node), filename=filename)
         script = node.find("bpmn:script", NS)
-        _check(script.text if script is not None else None, node, filename, script=True)
+        _check(script.text if script is not None else None, node, filename, calls, script=True)
     for node in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
         coll = node.get(f"{{{CAMUNDA_NS}}}collection")
         if coll:
-            _check(coll, node, filename)
+            _check(coll, node, filename, calls)
     for node in root.iter(f"{{{CAMUNDA_NS}}}script", f"{{{CAMUNDA_NS}}}executionListener",
                           f"{{{CAMUNDA_NS}}}taskListener", f"{{{CAMUNDA_NS}}}connector"):
         raise DefinitionError("listeners, connectors and inline Camunda scripts are not allowed",
@@ -113,14 +116,14 @@ def _check_timer(node: etree._Element, filename: str) -> None:
         raise DefinitionError(str(exc), element=label(owner(node)), filename=filename) from None
 
 
-def _check_dmn_expressions(root: etree._Element, filename: str) -> None:
+def _check_dmn_expressions(root: etree._Element, filename: str, calls: set[str]) -> None:
     for ns in DMN_NAMESPACES:
         for node in root.iter(f"{{{ns}}}inputExpression"):
             text = node.find(f"{{{ns}}}text")
-            _check(text.text if text is not None else None, node, filename)
+            _check(text.text if text is not None else None, node, filename, calls)
         for node in root.iter(f"{{{ns}}}outputEntry"):
             text = node.find(f"{{{ns}}}text")
-            _check(text.text if text is not None else None, node, filename)
+            _check(text.text if text is not None else None, node, filename, calls)
         for node in root.iter(f"{{{ns}}}inputEntry"):
             text = node.find(f"{{{ns}}}text")
             value = (text.text or "").strip() if text is not None else ""
@@ -128,9 +131,9 @@ def _check_dmn_expressions(root: etree._Element, filename: str) -> None:
                 continue
             candidate = value.replace("?", "x") if "?" in value else value
             try:
-                check_expression(candidate)
+                check_expression(candidate, calls)
             except SyntaxError:
-                _check(f"x {value}", node, filename)  # an entry such as '< 18'
+                _check(f"x {value}", node, filename, calls)  # an entry such as '< 18'
             except UnsafeExpression as exc:
                 raise DefinitionError(f"expression refused, {exc}: {value!r}",
                                       element=label(owner(node)), filename=filename) from None

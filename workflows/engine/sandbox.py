@@ -164,7 +164,7 @@ def bounded(tree: ast.AST) -> ast.AST:
     return ast.fix_missing_locations(_BoundOperations().visit(tree))
 
 
-# Pure helpers a diagram may call; business helpers are added per instance.
+# Pure functions a diagram may call; the functions of a case's family are passed in per instance.
 SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len, "min": min, "max": max, "abs": abs, "round": round, "sum": checked_sum,
     "int": int, "float": float, "str": str, "bool": bool, "any": any, "all": all,
@@ -200,14 +200,14 @@ def _check_tree(tree: ast.AST, allowed_calls: set[str]) -> None:
                     raise UnsafeExpression("constant too large in multiplication")
 
 
-def allowed_call_names(extra: Mapping[str, Any] | None = None) -> set[str]:
-    from workflows.cases.functions import HELPER_NAMES  # late import: helpers import the models
-
-    return set(SAFE_FUNCTIONS) | set(HELPER_NAMES) | set(extra or {})
+def allowed_call_names(functions: Iterable[str] = ()) -> set[str]:
+    """The pure built-ins plus the named functions the caller allows (a family's, the generic ones)."""
+    return set(SAFE_FUNCTIONS) | set(functions)
 
 
 def check_expression(text: str, allowed_calls: set[str] | None = None) -> ast.Expression:
-    """Parse and check one expression; raises SyntaxError or UnsafeExpression."""
+    """Parse and check one expression; raises SyntaxError or UnsafeExpression.
+    ``allowed_calls`` defaults to the pure built-ins only."""
     if len(text) > 20_000:
         raise UnsafeExpression("expression too long")
     tree = ast.parse(text.strip(), mode="eval")
@@ -216,7 +216,7 @@ def check_expression(text: str, allowed_calls: set[str] | None = None) -> ast.Ex
 
 
 def check_script(text: str, allowed_calls: set[str] | None = None) -> ast.Module:
-    """Parse and check a script task body (assignments, ifs, helper calls)."""
+    """Parse and check a script task body (assignments, ifs, function calls)."""
     if len(text) > 20_000:
         raise UnsafeExpression("script too long")
     tree = ast.parse(text, mode="exec")
@@ -255,9 +255,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         names = set(SAFE_FUNCTIONS) | set(self.helpers)
         if external_context:
             names |= {k for k, v in external_context.items() if callable(v)}
-        from workflows.cases.functions import HELPER_NAMES
-
-        return names | set(HELPER_NAMES)
+        return names
 
     def evaluate(self, expression: str, context: dict, external_context: Mapping[str, Any] | None = None) -> Any:
         code = _cache.expressions.get(expression)

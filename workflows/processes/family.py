@@ -1,0 +1,46 @@
+"""What a process family declares about itself: the one object the platform reads.
+
+A family is a package under ``workflows/processes/``; its ``FAMILY`` lists the
+processes it owns, the functions its diagrams may call, the labels of the
+events and facts it records, its start checks, settings, scheduled jobs and
+demo data. The platform reaches a family only through this declaration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.branch.models import User
+from workflows.branch.settings import Setting
+from workflows.cases.alerts import Provider
+from workflows.cases.functions import FunctionTable
+from workflows.cases.jobs import Job
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """What a start check sees: no case exists yet."""
+
+    process_key: str
+    user: User | None  # None: started by the system (``origin`` says by what)
+    data: dict[str, Any]  # the validated start form
+    origin: str | None = None  # "job:<family>.<job>" or "case:<id>" when no person starts it
+
+
+# Raises workflows.errors.Refused (a message with its figures) to refuse the start.
+StartCheck = Callable[[StartRequest], None]
+
+
+@dataclass(frozen=True)
+class Family:
+    key: str  # "ownership"
+    process_keys: frozenset[str]  # BPMN process ids it owns
+    functions: FunctionTable  # what its diagrams may call beyond the generic table
+    labels: Mapping[str, str] = field(default_factory=dict)  # event types, violation kinds, change keys -> msgid
+    warnings: Mapping[str, Provider] = field(default_factory=dict)  # names for startWarnings / warnings
+    start_checks: tuple[StartCheck, ...] = ()
+    settings: tuple[Setting, ...] = ()  # admin-editable values with defaults
+    jobs: tuple[Job, ...] = ()  # run by the sweeper, once per period
+    demo: Callable[[], None] | None = None  # sample cases for `flask seed demo`
