@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflows.branch.models import User, utcnow
+from workflows.branch.models import User
 from workflows.db import db
+from workflows.engine import clock
 
 
 class ProcessDefinition(db.Model):
@@ -26,7 +27,7 @@ class ProcessDefinition(db.Model):
     dmn_xml: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    deployed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deployed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     deployed_by: Mapped[User | None] = relationship()
 
@@ -50,9 +51,9 @@ class ProcessInstance(db.Model):
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     started_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     ended_at: Mapped[dt.datetime | None]
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     definition: Mapped[ProcessDefinition] = relationship()
     started_by: Mapped[User] = relationship(foreign_keys=[started_by_id])
@@ -80,7 +81,7 @@ class HumanTask(db.Model):
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     bulk: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     due_at: Mapped[dt.datetime | None]
     escalated_at: Mapped[dt.datetime | None]
     escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
@@ -133,7 +134,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     seq: Mapped[int]
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     actor_name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(40))
@@ -154,7 +155,7 @@ class SecurityEvent(db.Model):
 
     __tablename__ = "security_event"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     username: Mapped[str | None] = mapped_column(String(60), index=True)
@@ -174,7 +175,7 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     uploaded_by: Mapped[User] = relationship()
 
@@ -189,5 +190,5 @@ class Notice(db.Model):
     text: Mapped[str] = mapped_column(Text)  # English, as sent
     template: Mapped[str | None] = mapped_column(Text)  # msgid, for showing it in the reader's language
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     read_at: Mapped[dt.datetime | None]
