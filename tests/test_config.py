@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.conftest import TEST_AUDIT_KEY, user
+from tests.conftest import TEST_AUDIT_KEY, Browserless, user
 from webapp import config, create_app
 from workflows.branch import accounts
 from workflows.cases.models import SecurityEvent
@@ -71,7 +71,7 @@ def test_the_throttle_follows_its_settings() -> None:
     assert 0 < accounts.wait_seconds("nobody-throttle-c", many) <= 61
 
 
-def test_the_login_page_reads_login_free_failures(app: Flask, web) -> None:  # type: ignore[no-untyped-def]
+def test_the_login_page_reads_login_free_failures(app: Flask, web: Browserless) -> None:
     saved = app.config["LOGIN_FREE_FAILURES"], app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
     app.config.update(LOGIN_FREE_FAILURES=1, LOGIN_FAILURE_WINDOW_MINUTES=15)
     try:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import Leaders, unique_id_number, user
 from tests.processes.ownership.steps import counter_pass, open_task, registration
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import commands as cases
@@ -81,7 +81,7 @@ def test_process_filter_and_search(web) -> None:  # type: ignore[no-untyped-def]
     assert f'data-task-id="{task.id}"' not in page
 
 
-def test_admin_creates_a_user_and_moves_them_in_the_tree(web, lead) -> None:  # type: ignore[no-untyped-def]
+def test_admin_creates_a_user_and_moves_them_in_the_tree(web, lead: Leaders) -> None:  # type: ignore[no-untyped-def]
     team = db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "team").order_by(OrgUnit.id)).first()
     region = team.parent.parent
     lead(region, region.leader)  # the page below changes the leader; the fixture puts it back afterwards

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import Grants, unique_id_number, user
 from tests.processes.ownership.steps import PDF, open_task, registration
 from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
@@ -99,7 +99,7 @@ def test_other_peoples_task_ids_are_refused_and_logged(web) -> None:  # type: ig
     assert task.state == "open" and task.claimed_by_id is None
 
 
-def test_initiator_cannot_approve_own_case(web, grant) -> None:  # type: ignore[no-untyped-def]
+def test_initiator_cannot_approve_own_case(web, grant: Grants) -> None:  # type: ignore[no-untyped-def]
     # region11 is staff and, in this test, also a support clerk of his own department
     person = user("region11")
     grant(person, "support")

@@ -32,8 +32,8 @@ def register(app: Flask) -> None:
                 if target.is_dir():
                     results = definitions.deploy_directory(target)
                 else:
-                    dmn = {p.name: p.read_text("utf-8") for p in target.parent.glob("*.dmn")}
-                    results = [definitions.deploy(target.read_text("utf-8"), dmn, filename=target.name)]
+                    results = [definitions.deploy(target.read_text("utf-8"), definitions.library_dmn(target.parent),
+                                                  filename=target.name)]
                 for r in results:
                     state = "deployed" if r.created else "unchanged"
                     click.echo(f"{r.definition.key} v{r.definition.version}: {state}")

@@ -10,7 +10,8 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
-from workflows.cases.definitions import _referenced
+from workflows.cases import decisions
+from workflows.cases.definitions import library_dmn
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
 from workflows.engine.parser import BPMN_NS, extract_meta, parse_xml
@@ -26,14 +27,7 @@ START_FORM = "#start"  # FieldChange.task of the start event's form ('#' is neve
 
 def referenced_dmn(bpmn_xml: str, library: Path) -> dict[str, str]:
     """The .dmn files of the library folder whose decisions the diagram references."""
-    if not library.is_dir():
-        return {}
-    found: dict[str, str] = {}
-    for path in sorted(library.glob("*.dmn")):
-        text = path.read_text(encoding="utf-8")
-        if _referenced(bpmn_xml, text):
-            found[path.name] = text
-    return found
+    return decisions.used_by(bpmn_xml, library_dmn(library))
 
 
 def safe_filename(name: object, default: str = "diagram.bpmn") -> str:

@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 from workflows.branch.models import User
 from workflows.branch.roles import ROLE_KEYS
-from workflows.cases import alerts
+from workflows.cases import alerts, decisions
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
 from workflows.engine import specs as engine
 from workflows.engine.parser import BuiltDefinition, DefinitionError, check_bpmn
 from workflows.errors import Msg, NotFound
 
-__all__ = ["DefinitionError", "DeployResult", "deploy", "deploy_directory", "latest", "built_for", "validate"]
+__all__ = ["DefinitionError", "DeployResult", "deploy", "deploy_directory", "latest", "library_dmn", "built_for",
+           "validate"]
 
 
 @dataclass
@@ -43,39 +44,33 @@ def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str
 
 def deploy(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, *, by: User | None = None,
            filename: str = "process.bpmn") -> DeployResult:
-    """Validate, then store as the next version unless identical to the latest."""
-    dmn_xml = dict(dmn_xml or {})
-    built = validate(bpmn_xml, dmn_xml, filename)
-    sha = _sha(bpmn_xml, dmn_xml)
+    """Validate, then store as the next version unless identical to the latest. ``dmn_xml`` are
+    DMN documents offered with the diagram (name -> XML); it pins those it uses (``decisions``)."""
+    used = decisions.for_diagram(bpmn_xml, dmn_xml, filename)
+    built = validate(bpmn_xml, used, filename)
+    sha = _sha(bpmn_xml, used)
     current = latest(built.key, required=False)
     if current is not None and current.sha256 == sha:
         return DeployResult(current, False)
     number = (db.session.scalar(select(func.max(ProcessDefinition.version))
                                 .where(ProcessDefinition.key == built.key)) or 0) + 1
+    pinned = [decisions.store(name, xml, by) for name, xml in sorted(used.items())]
     definition = ProcessDefinition(key=built.key, version=number, name=built.name, bpmn_xml=bpmn_xml,
-                                   dmn_xml=dmn_xml, sha256=sha, deployed_by_id=by.id if by else None)
+                                   decisions=pinned, sha256=sha, deployed_by_id=by.id if by else None)
     db.session.add(definition)
     db.session.flush()
     return DeployResult(definition, True)
 
 
 def deploy_directory(path: Path, by: User | None = None) -> list[DeployResult]:
-    """Deploy every .bpmn of a library folder, each with the folder's .dmn files."""
-    dmn = {p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.dmn"))}
-    results = []
-    for bpmn_path in sorted(path.glob("*.bpmn")):
-        text = bpmn_path.read_text(encoding="utf-8")
-        used = {name: xml for name, xml in dmn.items() if _referenced(text, xml)}
-        results.append(deploy(text, used, by=by, filename=bpmn_path.name))
-    return results
+    """Deploy every .bpmn of a library folder, each with the folder's .dmn files it uses."""
+    dmn = library_dmn(path)
+    return [deploy(p.read_text(encoding="utf-8"), dmn, by=by, filename=p.name) for p in sorted(path.glob("*.bpmn"))]
 
 
-def _referenced(bpmn_xml: str, dmn_xml: str) -> bool:
-    import re
-
-    refs = set(re.findall(r'decisionRef="([^"]+)"', bpmn_xml))
-    ids = set(re.findall(r'<decision[^>]*\sid="([^"]+)"', dmn_xml))
-    return bool(refs & ids)
+def library_dmn(path: Path) -> dict[str, str]:
+    """The .dmn documents of a library folder by name (deploy keeps those a diagram uses)."""
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.dmn"))} if path.is_dir() else {}
 
 
 def latest(key: str, required: bool = True) -> ProcessDefinition | None:

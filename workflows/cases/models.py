@@ -6,16 +6,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.branch.models import User
 from workflows.db import db
 from workflows.engine import clock
 
+# Which decision versions a process version was deployed with: fixed once written, so a case
+# keeps the tables of the version it started on.
+process_decision = Table(
+    "process_decision", db.metadata,
+    Column("process_definition_id", ForeignKey("process_definition.id"), primary_key=True),
+    Column("decision_definition_id", ForeignKey("decision_definition.id"), primary_key=True, index=True),
+)
+
 
 class ProcessDefinition(db.Model):
-    """One deployed version of a process: the BPMN source and the DMN it uses."""
+    """One deployed version of a process: the BPMN source and the decision versions it pins."""
 
     __tablename__ = "process_definition"
     __table_args__ = (UniqueConstraint("key", "version"),)
@@ -24,12 +32,18 @@ class ProcessDefinition(db.Model):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when the spec cache misses
-    dmn_xml: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # of the BPMN and the pinned DMN texts
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     deployed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     deployed_by: Mapped[User | None] = relationship()
+    decisions: Mapped[list[DecisionDefinition]] = relationship(secondary=process_decision,
+                                                               order_by="DecisionDefinition.key")
+
+    @property
+    def dmn_xml(self) -> dict[str, str]:
+        """The pinned DMN documents by name, as the spec is built from them."""
+        return {d.key: d.dmn_xml for d in self.decisions}
 
 
 class ProcessInstance(db.Model):
@@ -192,3 +206,21 @@ class Notice(db.Model):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     read_at: Mapped[dt.datetime | None]
+
+
+class DecisionDefinition(db.Model):
+    """One version of a DMN document (its decision tables), deployed beside the BPMN. ``key`` is
+    the document's name (``suitability.dmn``); ``decision_ids`` are what a ``decisionRef`` names."""
+
+    __tablename__ = "decision_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int]
+    decision_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when a spec is built
+    sha256: Mapped[str] = mapped_column(String(64))
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    deployed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    deployed_by: Mapped[User | None] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import Grants, unique_id_number, user
 from tests.processes.ownership.steps import complete, counter_pass, open_specs, open_task, registration
 from workflows.branch.models import Violation
 from workflows.cases import commands as cases
@@ -56,7 +56,7 @@ def test_form_not_signed_by_client_is_a_violation() -> None:
     assert violation.kind == "form_not_signed_by_client" and violation.staff.username == "staff02"
 
 
-def test_gm_and_finance_must_be_different_people(grant) -> None:  # type: ignore[no-untyped-def]
+def test_gm_and_finance_must_be_different_people(grant: Grants) -> None:
     both = user("finance")
     grant(both, "gm")
     instance = cases.start_case("client_ownership", user("staff03"), registration(unique_id_number()))
