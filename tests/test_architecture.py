@@ -8,8 +8,9 @@
 - Views (``webapp/*.py``, ``webapp/processes/*.py``, ``webapp/api/*.py``) import no model module,
   no SQLAlchemy, no SpiffWorkflow, and no ``workflows.db`` (only the factory, ``webapp/__init__.py``,
   and the settings, ``webapp/config.py``, wire the database).
-- One clock: no ``date.today()``, ``datetime.now()`` or ``datetime.utcnow()`` in ``workflows/`` or
-  ``webapp/`` outside ``workflows/engine/clock.py``.
+- One clock: no ``date.today()``, ``datetime.now()``, ``datetime.utcnow()`` (nor ``datetime.today()``,
+  ``time.time()``, ``time.localtime()``, ``datetime.fromtimestamp()``) in ``workflows/`` or ``webapp/``
+  outside ``workflows/engine/clock.py``.
 
 Each rule is shown to fail on a small synthetic source, then the real tree is checked. Imports
 inside functions and under ``TYPE_CHECKING`` count like any other.
@@ -31,7 +32,8 @@ REQUEST_STATE = {"flask.request", "flask.session", "flask.g", "flask_login.curre
 PLATFORM = ("workflows/cases/", "workflows/branch/")
 FACTORY = {"webapp/__init__.py", "webapp/config.py"}
 _MODELS = re.compile(r"^workflows(\.\w+)*\.models(\.|$)")
-_CLOCK_CALLS = {("date", "today"), ("datetime", "now"), ("datetime", "utcnow")}
+_CLOCK_CALLS = {("date", "today"), ("datetime", "today"), ("datetime", "now"), ("datetime", "utcnow"),
+                ("time", "time"), ("time", "localtime"), ("datetime", "fromtimestamp")}
 CLOCK_MODULE = "workflows/engine/clock.py"
 
 
@@ -226,6 +228,7 @@ def _rules(path: str, source: str) -> list[str]:
      "a clock other than workflows.engine.clock"),
     ("webapp/template_helpers.py", "import datetime\nx = datetime.datetime.utcnow()\n",
      "a clock other than workflows.engine.clock"),
+    ("workflows/cases/timers.py", "import time\nx = time.time()\n", "a clock other than workflows.engine.clock"),
 ])
 def test_the_checker_refuses_each_broken_rule(path: str, source: str, rule: str) -> None:
     assert rule in _rules(path, source)
