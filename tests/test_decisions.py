@@ -72,6 +72,7 @@ def test_a_diagram_deployed_alone_pins_the_deployed_tables_it_names() -> None:
                        filename="alone.bpmn")
     assert _decision_rows("unrelated.dmn") == []  # offered but not named by the diagram: not stored, not pinned
     moved = diagram.replace('name="Enter the facts"', 'name="Enter the facts again"')
+    assert definitions.validate(moved, None, "alone.bpmn").key == "test_dmn_alone"  # checked with the same tables
     result = definitions.deploy(moved, None, filename="alone.bpmn")  # the designer's case: no DMN sent
     db.session.commit()
     assert result.created and [d.key for d in result.definition.decisions] == ["alone.dmn"]

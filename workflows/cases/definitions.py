@@ -34,8 +34,12 @@ def _sha(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
 
 
 def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str = "process.bpmn") -> BuiltDefinition:
-    """Build and check a diagram without deploying it; raises DefinitionError."""
-    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename)
+    """Build and check a diagram without deploying it, with the tables deploy would pin; raises DefinitionError."""
+    return _check(bpmn_xml, decisions.for_diagram(bpmn_xml, dmn_xml, filename), filename)
+
+
+def _check(bpmn_xml: str, dmn_xml: dict[str, str], filename: str) -> BuiltDefinition:
+    built = check_bpmn(bpmn_xml, dmn_xml, set(ROLE_KEYS), filename)
     for element, name in alerts.unknown_names(built):
         raise DefinitionError(f"unknown warnings '{name}' (known: {', '.join(sorted(alerts.providers()))})",
                               element=element, filename=filename)
@@ -47,7 +51,7 @@ def deploy(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, *, by: User | N
     """Validate, then store as the next version unless identical to the latest. ``dmn_xml`` are
     DMN documents offered with the diagram (name -> XML); it pins those it uses (``decisions``)."""
     used = decisions.for_diagram(bpmn_xml, dmn_xml, filename)
-    built = validate(bpmn_xml, used, filename)
+    built = _check(bpmn_xml, used, filename)
     sha = _sha(bpmn_xml, used)
     current = latest(built.key, required=False)
     if current is not None and current.sha256 == sha:
