@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -104,9 +106,34 @@ def test_a_diagram_naming_a_table_nobody_deployed_is_refused() -> None:
     assert db.session.scalar(select(func.count(DecisionDefinition.id))) == before
 
 
-def test_the_migration_moves_inline_tables_into_versions_and_back(tmp_path: Path) -> None:
-    """On a SQLite file of its own: versions deployed before this change keep their tables."""
-    other = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}", "TESTING": True,
+def _scratch_database(tmp_path: Path) -> Iterator[str]:
+    """A database of the suite's kind apart from the shared one: a SQLite file, or a schema of its
+    own on the PostgreSQL server."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS migration_scratch CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA migration_scratch"))
+    try:
+        yield sa.make_url(url).update_query_dict({"options": "-csearch_path=migration_scratch"}).render_as_string(
+            hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA migration_scratch CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    yield from _scratch_database(tmp_path)
+
+
+def test_the_migration_moves_inline_tables_into_versions_and_back(scratch_url: str) -> None:
+    """On a database of its own: versions deployed before this change keep their tables."""
+    other = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True,
                         "SECRET_KEY": "t", "AUDIT_KEY": TEST_AUDIT_KEY, "AUDIT_KEYS_OLD": ""})
     migrations = str(ROOT / "migrations")
     with other.app_context():
