@@ -90,6 +90,9 @@ def test_one_rule_says_which_tables_a_diagram_uses(tmp_path: Path) -> None:
     for name, text in offered.items():
         (tmp_path / name).write_text(text, "utf-8")
     assert compare.referenced_dmn(DIAGRAM, tmp_path) == {"a.dmn": TABLE}
+    assert compare.referenced_dmn("<bpmn:definitions", tmp_path) == {}  # validate() names the broken file
+    with pytest.raises(DefinitionError, match="^mine.bpmn: not well-formed"):
+        definitions.validate("<bpmn:definitions", compare.referenced_dmn("<bpmn:definitions", tmp_path), "mine.bpmn")
     with pytest.raises(DefinitionError, match="defined in both a.dmn and c.dmn"):
         decisions.used_by(DIAGRAM, {"a.dmn": TABLE, "c.dmn": TABLE})
     with pytest.raises(DefinitionError, match="broken.dmn"):

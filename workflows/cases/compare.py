@@ -14,7 +14,7 @@ from workflows.cases import decisions
 from workflows.cases.definitions import library_dmn
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
-from workflows.engine.parser import BPMN_NS, extract_meta, parse_xml
+from workflows.engine.parser import BPMN_NS, DefinitionError, extract_meta, parse_xml
 from workflows.errors import Msg, NotFound
 
 __all__ = ["ElementChange", "FieldChange", "VersionDiff", "diff_versions", "download_name", "element_id",
@@ -27,6 +27,10 @@ START_FORM = "#start"  # FieldChange.task of the start event's form ('#' is neve
 
 def referenced_dmn(bpmn_xml: str, library: Path) -> dict[str, str]:
     """The .dmn files of the library folder whose decisions the diagram references."""
+    try:
+        decisions.referenced_ids(bpmn_xml)
+    except DefinitionError:
+        return {}  # the diagram itself is broken: validate() says so, naming its file
     return decisions.used_by(bpmn_xml, library_dmn(library))
 
 
