@@ -60,7 +60,7 @@ def prepare(url: str, cases: int, inbox: int) -> None:
     from workflows.cases.models import HumanTask
     from workflows.db import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": BENCH_AUDIT_KEY})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "AUDIT_KEY": BENCH_AUDIT_KEY})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         definitions.deploy_directory(ROOT / "bpmn")
@@ -93,7 +93,7 @@ def engine_alone(url: str, n: int) -> list[float]:
     from workflows.cases.models import HumanTask, ProcessInstance
     from workflows.db import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": BENCH_AUDIT_KEY})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "AUDIT_KEY": BENCH_AUDIT_KEY})
     timings = []
     with app.app_context():
         rows = db.session.scalars(

@@ -62,7 +62,7 @@ def prepare(url: str) -> dict[str, str]:
     from workflows.branch.models import User
     from workflows.db import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUDIT_KEY": AUDIT_ENV["AUDIT_KEY"]})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "AUDIT_KEY": AUDIT_ENV["AUDIT_KEY"]})
     out = {}
     with app.app_context():
         for username in [*COMPLETERS, "gm", "auditor"]:

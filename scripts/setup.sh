@@ -73,6 +73,15 @@ if [ -z "${AUDIT_KEY:-}" ] && [ ! -s var/audit_key ]; then
     echo "created var/audit_key"
 fi
 
+# --- Session key --------------------------------------------------------------------
+# One secret key kept across restarts and shared by all workers, so logins survive both. The app
+# refuses to start without one (outside tests and debug); it reads var/secret_key, like the CLI.
+if [ -z "${SECRET_KEY:-}" ] && [ ! -s var/secret_key ]; then
+    phase "Session key (var/secret_key)"
+    (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(32))' > var/secret_key)
+    echo "created var/secret_key"
+fi
+
 # --- Database, process library, demo data ------------------------------------------
 phase "Database schema (flask db upgrade)"
 flask db upgrade
@@ -100,14 +109,7 @@ if [ "${SETUP_NO_SERVER:-0}" = 1 ]; then
 fi
 
 # --- Server and timer sweeper ------------------------------------------------------
-# One secret key kept across restarts and shared by all workers, so logins survive both.
-if [ -z "${SECRET_KEY:-}" ]; then
-    if [ ! -s var/secret_key ]; then
-        (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(32))' > var/secret_key)
-    fi
-    SECRET_KEY=$(cat var/secret_key)
-    export SECRET_KEY
-fi
+# Both read the session key from var/secret_key (above) unless SECRET_KEY is in the environment.
 
 case "${SETUP_SERVER:-flask}" in
     flask) server=("$VENV/bin/flask" --app wsgi run --host "$HOST" --port "$PORT") ;;

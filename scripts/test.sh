@@ -4,6 +4,7 @@
 #
 #   ./scripts/test.sh                  everything
 #   ./scripts/test.sh -k inbox -x      extra arguments go to both pytest runs
+#   TEST_SEED=1234 ./scripts/test.sh   replay the random test order of an earlier run
 #
 # Needs root or sudo the first time (apt-get install postgresql chromium; creating the
 # PostgreSQL role 'branch' and database 'branch_test'). Safe to run again.
@@ -96,12 +97,19 @@ failed=()
 phase "Lint (ruff check .)"
 "$VENV/bin/ruff" check . || failed+=("ruff")
 
-phase "Tests on SQLite (pytest, TEST_DATABASE_URL unset)"
-env -u TEST_DATABASE_URL "$VENV/bin/python" -m pytest "$@" || failed+=("pytest on SQLite")
+# Tests run in random order (pytest-randomly), so one that leans on another's leftovers fails.
+# Both databases get the same seed, printed here so a failure can be replayed.
+SEED=${TEST_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+order=(-p randomly "--randomly-seed=$SEED")
+case " $* " in *no:randomly*) order=() ;; esac
+phase "Test order: random, seed $SEED (replay with TEST_SEED=$SEED ./scripts/test.sh)"
 
-phase "Tests on PostgreSQL (pytest, TEST_DATABASE_URL=postgresql+psycopg://.../branch_test)"
+phase "Tests on SQLite (pytest, TEST_DATABASE_URL unset, seed $SEED)"
+env -u TEST_DATABASE_URL "$VENV/bin/python" -m pytest "${order[@]}" "$@" || failed+=("pytest on SQLite (seed $SEED)")
+
+phase "Tests on PostgreSQL (pytest, TEST_DATABASE_URL=postgresql+psycopg://.../branch_test, seed $SEED)"
 TEST_DATABASE_URL=postgresql+psycopg://branch:branch@127.0.0.1:5432/branch_test \
-    "$VENV/bin/python" -m pytest "$@" || failed+=("pytest on PostgreSQL")
+    "$VENV/bin/python" -m pytest "${order[@]}" "$@" || failed+=("pytest on PostgreSQL (seed $SEED)")
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf -v list '%s, ' "${failed[@]}"

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 
 from webapp import create_app
 from workflows.branch.demo import DEMO_PASSWORD, seed_demo
-from workflows.branch.models import User
+from workflows.branch.models import OrgUnit, User, UserRole
 from workflows.cases import checkpoints, definitions
 from workflows.db import db
 from workflows.engine import clock
@@ -88,6 +88,67 @@ def user(username: str) -> User:
     found = db.session.scalars(select(User).where(User.username == username)).first()
     assert found is not None, username
     return found
+
+
+class Grants:
+    """``grant(user, role)``: the user holds the role until ``restore()``, which gives every user
+    touched back exactly the roles they had before (whatever else the test did to them)."""
+
+    def __init__(self) -> None:
+        self.before: dict[int, set[str]] = {}
+
+    def __call__(self, person: User, role: str) -> None:
+        self.before.setdefault(person.id, set(person.roles))
+        if role not in person.roles:
+            person.role_rows.append(UserRole(role_key=role))
+        db.session.commit()
+
+    def restore(self) -> None:
+        db.session.rollback()
+        for user_id, roles in self.before.items():
+            person = db.session.get(User, user_id)
+            assert person is not None
+            db.session.refresh(person)
+            person.role_rows = [r for r in person.role_rows if r.role_key in roles]
+            person.role_rows += [UserRole(role_key=r) for r in sorted(roles - person.roles)]
+        db.session.commit()
+
+
+class Leaders:
+    """``lead(unit, user)``: the user leads the unit until ``restore()``, which gives each unit
+    touched its first leader back. ``lead(unit, unit.leader)`` only remembers the leader, for a
+    test that changes it through the pages."""
+
+    def __init__(self) -> None:
+        self.before: dict[int, int | None] = {}
+
+    def __call__(self, unit: OrgUnit, person: User | None) -> None:
+        self.before.setdefault(unit.id, unit.leader_id)
+        unit.leader_id = person.id if person is not None else None
+        db.session.commit()
+
+    def restore(self) -> None:
+        db.session.rollback()
+        for unit_id, leader_id in self.before.items():
+            unit = db.session.get(OrgUnit, unit_id)
+            assert unit is not None
+            db.session.refresh(unit)
+            unit.leader_id = leader_id
+        db.session.commit()
+
+
+@pytest.fixture
+def grant() -> Iterator[Grants]:
+    grants = Grants()
+    yield grants
+    grants.restore()
+
+
+@pytest.fixture
+def lead() -> Iterator[Leaders]:
+    leaders = Leaders()
+    yield leaders
+    leaders.restore()
 
 
 class _ThreadedClient:

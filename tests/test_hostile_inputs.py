@@ -162,7 +162,7 @@ def test_a_version_deployed_before_the_bound_cannot_spin_a_worker() -> None:
     """A definition stored without today's deploy checks: its timer is refused when it would be
     set, and its due date is shown as none, both at once."""
     xml = TIMER.replace('"P1D"', '"P99999999Y"').replace('id="test_timer"', 'id="test_timer_legacy"')
-    db.session.add(ProcessDefinition(key="test_timer_legacy", version=1, name="legacy", bpmn_xml=xml, dmn_xml={},
+    db.session.add(ProcessDefinition(key="test_timer_legacy", version=1, name="legacy", bpmn_xml=xml,
                                      sha256="legacy-" + "0" * 57))
     db.session.commit()
     started = time.perf_counter()

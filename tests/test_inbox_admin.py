@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import Leaders, unique_id_number, user
 from tests.processes.ownership.steps import counter_pass, open_task, registration
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import commands as cases
@@ -81,8 +81,10 @@ def test_process_filter_and_search(web) -> None:  # type: ignore[no-untyped-def]
     assert f'data-task-id="{task.id}"' not in page
 
 
-def test_admin_creates_a_user_and_moves_them_in_the_tree(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_creates_a_user_and_moves_them_in_the_tree(web, lead: Leaders) -> None:  # type: ignore[no-untyped-def]
     team = db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "team").order_by(OrgUnit.id)).first()
+    region = team.parent.parent
+    lead(region, region.leader)  # the page below changes the leader; the fixture puts it back afterwards
     web.login("admin")
     resp = web.post("/admin/users/new", {"username": "newstaff", "full_name": "新同事", "password": "s3cret-pass",
                                          "roles": ["staff"], "unit_id": str(team.id), "active": "on"})
@@ -93,7 +95,6 @@ def test_admin_creates_a_user_and_moves_them_in_the_tree(web) -> None:  # type: 
     assert bad.status_code == 422
     assert db.session.scalars(select(User).where(User.username == "x y")).first() is None
     # a new region with its own manager changes "the applicant's regional manager"
-    region = team.parent.parent
     resp = web.post("/admin/org", {"unit_id": str(region.id), "kind": "region", "name": region.name,
                                    "parent_id": str(region.parent_id), "leader_id": str(user("region22").id)})
     assert resp.status_code == 302

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import Grants, unique_id_number, user
 from tests.processes.ownership.steps import PDF, open_task, registration
 from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
@@ -99,21 +99,14 @@ def test_other_peoples_task_ids_are_refused_and_logged(web) -> None:  # type: ig
     assert task.state == "open" and task.claimed_by_id is None
 
 
-def test_initiator_cannot_approve_own_case(web) -> None:  # type: ignore[no-untyped-def]
+def test_initiator_cannot_approve_own_case(web, grant: Grants) -> None:  # type: ignore[no-untyped-def]
     # region11 is staff and, in this test, also a support clerk of his own department
-    from workflows.branch.models import UserRole
-
     person = user("region11")
-    person.role_rows.append(UserRole(role_key="support"))
-    db.session.commit()
-    try:
-        instance = _start(web, "region11", unique_id_number())
-        task = open_task(instance, "Task_ConfirmReservation")
-        web.login("region11")
-        assert f'data-task-id="{task.id}"' not in web.client.get("/?view=groups").get_data(as_text=True)
-        assert web.post(f"/tasks/{task.id}", {"decision": "approve"}).status_code == 403
-        db.session.refresh(task)
-        assert task.state == "open"
-    finally:
-        person.role_rows = [r for r in person.role_rows if r.role_key != "support"]
-        db.session.commit()
+    grant(person, "support")
+    instance = _start(web, "region11", unique_id_number())
+    task = open_task(instance, "Task_ConfirmReservation")
+    web.login("region11")
+    assert f'data-task-id="{task.id}"' not in web.client.get("/?view=groups").get_data(as_text=True)
+    assert web.post(f"/tasks/{task.id}", {"decision": "approve"}).status_code == 403
+    db.session.refresh(task)
+    assert task.state == "open"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +60,26 @@ def _audit_key_check(app: Flask) -> None:
                          "case histories cannot be written or verified")
 
 
+def _secret_key_check(app: Flask) -> None:
+    """Refuse to start without SECRET_KEY: with a random key per process, several workers sign
+    sessions with different keys and each logs out the users of the others. Tests and debug
+    runs (one process) get a random key."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.testing or app.debug:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError("SECRET_KEY is not set: put one in the environment or in the file var/secret_key "
+                       "(SECRET_KEY_FILE); ./scripts/setup.sh creates it. Every worker must share it.")
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "var"))
     app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
+    _secret_key_check(app)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options(uri), **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     if uri.startswith("sqlite:///") and ":memory:" not in uri:

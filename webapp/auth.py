@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -37,7 +37,8 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     status = 200
     if form.validate_on_submit():
-        user, reason = accounts.authenticate(form.username.data, form.password.data, request.remote_addr)
+        user, reason = accounts.authenticate(form.username.data, form.password.data, request.remote_addr,
+                                             _throttle())
         if user is not None:
             session.clear()
             login_user(user)
@@ -54,6 +55,12 @@ def login():  # type: ignore[no-untyped-def]
         error = _("Please enter your username and password.")
         status = 400
     return render_template("login.html", form=form, error=error), status
+
+
+def _throttle() -> accounts.Throttle:
+    """The login throttle as configured (LOGIN_FREE_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES)."""
+    return accounts.Throttle(free_failures=current_app.config["LOGIN_FREE_FAILURES"],
+                             window_minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +19,10 @@ def _file_lines(path: str) -> str:
 
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'branch.db'}")
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # Signs the session cookies: every worker and process must share one, so it is required outside
+    # tests and debug (create_app refuses to start without it). ./scripts/setup.sh keeps it in var/secret_key.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _file_lines(
+        os.environ.get("SECRET_KEY_FILE", str(ROOT / "var" / "secret_key"))) or None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
@@ -33,8 +35,10 @@ class Config:
     LANGUAGES = ("zh", "en")
     BPMN_LIBRARY = str(ROOT / "bpmn")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    LOGIN_FAILURE_WINDOW_MINUTES = 15
-    LOGIN_FREE_FAILURES = 3
+    # Failed logins of one username counted over this window; after the free ones, each attempt waits
+    # 2, 4, 8… seconds (at most the window). Read by webapp/auth.py, applied by workflows.branch.accounts.
+    LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+    LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "3"))
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     # The audit key signs the case history ("id:secret" or a bare secret); it is never stored in the
     # database. Old keys only verify. See README, "Audit trail". Without a key, case writes are refused.

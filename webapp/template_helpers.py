@@ -15,10 +15,9 @@ from flask_login import current_user
 from workflows import processes
 from workflows.branch.roles import ROLES
 from workflows.cases import access
-from workflows.engine.clock import now
+from workflows.engine.clock import local, now
 
 ROLE_NAMES = {key: (zh, en) for key, zh, en in ROLES}
-BRANCH_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
 
 EVENT_LABELS = {
     "case_started": _l("Case started"), "task_created": _l("Task created"), "task_completed": _l("Task completed"),
@@ -154,7 +153,7 @@ def when(value: dt.datetime | None) -> str:
     """UTC from the database shown in the branch's time zone, written for the user's language."""
     if value is None:
         return ""
-    return value.replace(tzinfo=dt.UTC).astimezone(BRANCH_TZ).strftime(DATETIME_FORMAT[_lang()])
+    return local(value).strftime(DATETIME_FORMAT[_lang()])
 
 
 def day(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -35,6 +36,19 @@ def check_password(user: User, password: str) -> bool:
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """After ``free_failures`` failed logins of one username within ``window_minutes``, each
+    attempt waits 2, 4, 8… seconds, never longer than the window (older failures stop counting).
+    The app passes its settings (LOGIN_FREE_FAILURES, LOGIN_FAILURE_WINDOW_MINUTES) in."""
+
+    free_failures: int = 3
+    window_minutes: int = 15
+
+
+DEFAULT_THROTTLE = Throttle()
+
+
 def recent_failures(username: str, window_minutes: int) -> tuple[int, dt.datetime | None]:
     since = now() - dt.timedelta(minutes=window_minutes)
     count, last = db.session.execute(
@@ -44,12 +58,12 @@ def recent_failures(username: str, window_minutes: int) -> tuple[int, dt.datetim
     return int(count or 0), last
 
 
-def wait_seconds(username: str, free: int = 3, window_minutes: int = 15) -> int:
+def wait_seconds(username: str, throttle: Throttle = DEFAULT_THROTTLE) -> int:
     """How long this username must wait before another attempt (doubling per failure)."""
-    count, last = recent_failures(username, window_minutes)
-    if count < free or last is None:
+    count, last = recent_failures(username, throttle.window_minutes)
+    if count < throttle.free_failures or last is None:
         return 0
-    delay = min(2 ** (count - free + 1), 15 * 60)
+    delay = min(2 ** min(count - throttle.free_failures + 1, 30), throttle.window_minutes * 60)
     remaining = (last + dt.timedelta(seconds=delay)) - now()
     return max(0, int(remaining.total_seconds()) + 1) if remaining.total_seconds() > 0 else 0
 
@@ -58,10 +72,11 @@ THROTTLED = "throttled"  # Refusal codes of a login: too many failures (429) or 
 WRONG = Refusal("wrong_credentials", "wrong username or password")
 
 
-def authenticate(username: str, password: str, ip: str | None) -> tuple[User | None, Refusal | None]:
+def authenticate(username: str, password: str, ip: str | None,
+                 throttle: Throttle = DEFAULT_THROTTLE) -> tuple[User | None, Refusal | None]:
     """(user, None) on success; (None, why not) otherwise. Every attempt is logged."""
     username = (username or "").strip()[:60]
-    wait = wait_seconds(username)
+    wait = wait_seconds(username, throttle)
     if wait:
         audit.security("login_throttled", username=username, ip=ip, detail=f"wait {wait}s")
         db.session.commit()

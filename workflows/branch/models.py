@@ -9,11 +9,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.db import db
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
+from workflows.engine import clock
 
 UNIT_KINDS = ("branch", "department", "region", "outlet", "team")
 
@@ -64,7 +60,7 @@ class User(UserMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     unit: Mapped[OrgUnit | None] = relationship(foreign_keys=[unit_id])
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -91,7 +87,7 @@ class Violation(db.Model):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     detail: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
 
@@ -105,7 +101,7 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     prefix: Mapped[str] = mapped_column(String(12))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
@@ -119,7 +115,7 @@ class StoredSetting(db.Model):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # canonical text, typed by the declaration on reading
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
@@ -132,7 +128,7 @@ class SettingChange(db.Model):
     old_value: Mapped[str | None] = mapped_column(Text)  # None: the declared default was in force
     new_value: Mapped[str] = mapped_column(Text)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     via: Mapped[str] = mapped_column(String(10), default="web")
 
     changed_by: Mapped[User | None] = relationship()

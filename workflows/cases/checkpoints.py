@@ -12,7 +12,6 @@ directory cannot make an older head disappear unnoticed.
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import gzip
 import hashlib
@@ -28,6 +27,7 @@ from sqlalchemy import select
 from workflows.cases.audit import Keyring, keyring, sign
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
+from workflows.engine import clock
 
 LOG_NAME = "checkpoints.jsonl"
 Head = tuple[int, int, str]
@@ -92,7 +92,7 @@ def write(keep: int | None = None) -> Checkpoint:
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(payload)
         os.replace(tmp, target)
-    cp = Checkpoint(at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), cases=len(heads), root=root,
+    cp = Checkpoint(at=clock.now_utc().isoformat(timespec="seconds"), cases=len(heads), root=root,
                     key_id=key_id, heads_file=name, heads_sha256=hashlib.sha256(payload).hexdigest(), sig="")
     cp.sig = sign(key, cp.body())
     line = json.dumps({**cp.body(), "sig": cp.sig}, separators=(",", ":")) + "\n"

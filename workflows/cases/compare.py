@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from workflows.branch.models import User
-from workflows.cases import access, definitions
-from workflows.cases.definitions import DeployResult, _referenced, validate
+from workflows.cases import access, decisions, definitions
+from workflows.cases.definitions import DeployResult, library_dmn, validate
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
 from workflows.engine.dialect import extract_meta
@@ -36,14 +36,11 @@ START_FORM = "#start"  # FieldChange.task of the start event's form ('#' is neve
 
 def referenced_dmn(bpmn_xml: str, library: Path) -> dict[str, str]:
     """The .dmn files of the library folder whose decisions the diagram references."""
-    if not library.is_dir():
-        return {}
-    found: dict[str, str] = {}
-    for path in sorted(library.glob("*.dmn")):
-        text = path.read_text(encoding="utf-8")
-        if _referenced(bpmn_xml, text):
-            found[path.name] = text
-    return found
+    try:
+        decisions.referenced_ids(bpmn_xml)
+    except DefinitionError:
+        return {}  # the diagram itself is broken: validate() says so, naming its file
+    return decisions.used_by(bpmn_xml, library_dmn(library))
 
 
 def safe_filename(name: object, default: str = "diagram.bpmn") -> str:

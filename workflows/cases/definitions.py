@@ -13,7 +13,7 @@ from workflows import processes
 from workflows.branch.models import User
 from workflows.branch.org import RELATIONS
 from workflows.branch.roles import ROLE_KEYS
-from workflows.cases import alerts
+from workflows.cases import alerts, decisions
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
 from workflows.engine.checks import check_bpmn
@@ -22,7 +22,8 @@ from workflows.engine.specs import BuiltDefinition
 from workflows.engine.xml import DefinitionError
 from workflows.errors import Msg, NotFound
 
-__all__ = ["DefinitionError", "DeployResult", "ENGINE", "deploy", "deploy_directory", "latest", "built_for", "validate"]
+__all__ = ["DefinitionError", "DeployResult", "ENGINE", "deploy", "deploy_directory", "latest", "library_dmn",
+           "built_for", "validate"]
 
 ENGINE = Engine()  # the specs of deployed versions, built once per process
 
@@ -39,8 +40,12 @@ def _sha(bpmn_xml: str, dmn_xml: dict[str, str]) -> str:
 
 
 def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str = "process.bpmn") -> BuiltDefinition:
-    """Build and check a diagram without deploying it; raises DefinitionError."""
-    built = check_bpmn(bpmn_xml, dmn_xml or {}, set(ROLE_KEYS), filename, relations=set(RELATIONS),
+    """Build and check a diagram without deploying it, with the tables deploy would pin; raises DefinitionError."""
+    return _check(bpmn_xml, decisions.for_diagram(bpmn_xml, dmn_xml, filename), filename)
+
+
+def _check(bpmn_xml: str, dmn_xml: dict[str, str], filename: str) -> BuiltDefinition:
+    built = check_bpmn(bpmn_xml, dmn_xml, set(ROLE_KEYS), filename, relations=set(RELATIONS),
                        functions=processes.function_names)
     for element, name in alerts.unknown_names(built):
         known = ", ".join(sorted(alerts.providers(built.key))) or "none"
@@ -50,39 +55,33 @@ def validate(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, filename: str
 
 def deploy(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, *, by: User | None = None,
            filename: str = "process.bpmn") -> DeployResult:
-    """Validate, then store as the next version unless identical to the latest."""
-    dmn_xml = dict(dmn_xml or {})
-    built = validate(bpmn_xml, dmn_xml, filename)
-    sha = _sha(bpmn_xml, dmn_xml)
+    """Validate, then store as the next version unless identical to the latest. ``dmn_xml`` are
+    DMN documents offered with the diagram (name -> XML); it pins those it uses (``decisions``)."""
+    used = decisions.for_diagram(bpmn_xml, dmn_xml, filename)
+    built = _check(bpmn_xml, used, filename)
+    sha = _sha(bpmn_xml, used)
     current = latest(built.key, required=False)
     if current is not None and current.sha256 == sha:
         return DeployResult(current, False)
     number = (db.session.scalar(select(func.max(ProcessDefinition.version))
                                 .where(ProcessDefinition.key == built.key)) or 0) + 1
+    pinned = [decisions.store(name, xml, by) for name, xml in sorted(used.items())]
     definition = ProcessDefinition(key=built.key, version=number, name=built.name, bpmn_xml=bpmn_xml,
-                                   dmn_xml=dmn_xml, sha256=sha, deployed_by_id=by.id if by else None)
+                                   decisions=pinned, sha256=sha, deployed_by_id=by.id if by else None)
     db.session.add(definition)
     db.session.flush()
     return DeployResult(definition, True)
 
 
 def deploy_directory(path: Path, by: User | None = None) -> list[DeployResult]:
-    """Deploy every .bpmn of a library folder, each with the folder's .dmn files."""
-    dmn = {p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.dmn"))}
-    results = []
-    for bpmn_path in sorted(path.glob("*.bpmn")):
-        text = bpmn_path.read_text(encoding="utf-8")
-        used = {name: xml for name, xml in dmn.items() if _referenced(text, xml)}
-        results.append(deploy(text, used, by=by, filename=bpmn_path.name))
-    return results
+    """Deploy every .bpmn of a library folder, each with the folder's .dmn files it uses."""
+    dmn = library_dmn(path)
+    return [deploy(p.read_text(encoding="utf-8"), dmn, by=by, filename=p.name) for p in sorted(path.glob("*.bpmn"))]
 
 
-def _referenced(bpmn_xml: str, dmn_xml: str) -> bool:
-    import re
-
-    refs = set(re.findall(r'decisionRef="([^"]+)"', bpmn_xml))
-    ids = set(re.findall(r'<decision[^>]*\sid="([^"]+)"', dmn_xml))
-    return bool(refs & ids)
+def library_dmn(path: Path) -> dict[str, str]:
+    """The .dmn documents of a library folder by name (deploy keeps those a diagram uses)."""
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(path.glob("*.dmn"))} if path.is_dir() else {}
 
 
 def latest(key: str, required: bool = True) -> ProcessDefinition | None:
@@ -125,7 +124,7 @@ def deploy_paths(paths: list[Path]) -> list[DeployResult]:
             if target.is_dir():
                 results.extend(deploy_directory(target))
             else:
-                dmn = {p.name: p.read_text("utf-8") for p in target.parent.glob("*.dmn")}
+                dmn = library_dmn(target.parent)
                 results.append(deploy(target.read_text("utf-8"), dmn, filename=target.name))
         db.session.commit()
     except BaseException:

@@ -6,15 +6,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflows.branch.models import User, utcnow
+from workflows.branch.models import User
 from workflows.db import db
+from workflows.engine import clock
+
+# Which decision versions a process version was deployed with: fixed once written, so a case
+# keeps the tables of the version it started on.
+process_decision = Table(
+    "process_decision", db.metadata,
+    Column("process_definition_id", ForeignKey("process_definition.id"), primary_key=True),
+    Column("decision_definition_id", ForeignKey("decision_definition.id"), primary_key=True, index=True),
+)
 
 
 class ProcessDefinition(db.Model):
-    """One deployed version of a process: the BPMN source and the DMN it uses."""
+    """One deployed version of a process: the BPMN source and the decision versions it pins."""
 
     __tablename__ = "process_definition"
     __table_args__ = (UniqueConstraint("key", "version"),)
@@ -23,12 +32,18 @@ class ProcessDefinition(db.Model):
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when the spec cache misses
-    dmn_xml: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # of the BPMN and the pinned DMN texts
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    deployed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deployed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     deployed_by: Mapped[User | None] = relationship()
+    decisions: Mapped[list[DecisionDefinition]] = relationship(secondary=process_decision,
+                                                               order_by="DecisionDefinition.key")
+
+    @property
+    def dmn_xml(self) -> dict[str, str]:
+        """The pinned DMN documents by name, as the spec is built from them."""
+        return {d.key: d.dmn_xml for d in self.decisions}
 
 
 class ProcessInstance(db.Model):
@@ -51,9 +66,9 @@ class ProcessInstance(db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # None: the system
     origin: Mapped[str | None] = mapped_column(String(80))  # what started it when no person did: "job:…", "case:…"
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     ended_at: Mapped[dt.datetime | None]
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     definition: Mapped[ProcessDefinition] = relationship()
     started_by: Mapped[User | None] = relationship(foreign_keys=[started_by_id])
@@ -81,7 +96,7 @@ class HumanTask(db.Model):
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     bulk: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(20), default="open")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     due_at: Mapped[dt.datetime | None]
     escalated_at: Mapped[dt.datetime | None]
     escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
@@ -134,7 +149,7 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     seq: Mapped[int]
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     actor_name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(40))
@@ -155,7 +170,7 @@ class SecurityEvent(db.Model):
 
     __tablename__ = "security_event"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     username: Mapped[str | None] = mapped_column(String(60), index=True)
@@ -175,7 +190,7 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     uploaded_by: Mapped[User] = relationship()
 
@@ -190,7 +205,7 @@ class Notice(db.Model):
     text: Mapped[str] = mapped_column(Text)  # English, as sent
     template: Mapped[str | None] = mapped_column(Text)  # msgid, for showing it in the reader's language
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     read_at: Mapped[dt.datetime | None]
 
 
@@ -207,5 +222,21 @@ class JobRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(80))
     period: Mapped[str] = mapped_column(String(20))
-    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     result: Mapped[int] = mapped_column(default=0)  # what the job reports, e.g. cases started
+class DecisionDefinition(db.Model):
+    """One version of a DMN document (its decision tables), deployed beside the BPMN. ``key`` is
+    the document's name (``suitability.dmn``); ``decision_ids`` are what a ``decisionRef`` names."""
+
+    __tablename__ = "decision_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int]
+    decision_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when a spec is built
+    sha256: Mapped[str] = mapped_column(String(64))
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    deployed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    deployed_by: Mapped[User | None] = relationship()

@@ -17,6 +17,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 
+from workflows.engine import clock
+
 MAX_YEARS = 10
 MAX_DAYS = MAX_YEARS * 366
 MAX_TEXT = 100
@@ -71,7 +73,7 @@ def check_timer_value(kind: str, value: Any) -> None:
             moment = TimerEventDefinition.parse_time_or_duration(text)
             if not isinstance(moment, dt.datetime):
                 raise ValueError(text)
-            if moment - dt.datetime.now(dt.UTC) > dt.timedelta(days=MAX_DAYS):
+            if moment - clock.now_utc() > dt.timedelta(days=MAX_DAYS):
                 raise DurationError(f"date '{text[:40]}' is more than {MAX_YEARS} years away")
         else:
             TimerEventDefinition.parse_iso_recurring_interval(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import Grants, unique_id_number, user
 from tests.processes.ownership.steps import complete, counter_pass, open_specs, open_task, registration
 from workflows.branch.models import Violation
 from workflows.cases import commands as cases
@@ -56,25 +56,18 @@ def test_form_not_signed_by_client_is_a_violation() -> None:
     assert violation.kind == "form_not_signed_by_client" and violation.staff.username == "staff02"
 
 
-def test_gm_and_finance_must_be_different_people() -> None:
+def test_gm_and_finance_must_be_different_people(grant: Grants) -> None:
     both = user("finance")
-    from workflows.branch.models import UserRole
-
-    both.role_rows.append(UserRole(role_key="gm"))
-    db.session.commit()
-    try:
-        instance = cases.start_case("client_ownership", user("staff03"), registration(unique_id_number()))
-        complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
-        counter_pass(instance, user("counter1"))
-        complete(instance, "Task_Aggregate", user("support1"), {})
-        complete(instance, "Task_TradingReview", user("trading"), {"decision": "approve"})
-        complete(instance, "Task_FinanceReview", both, {"decision": "approve"})
-        with pytest.raises(Forbidden):
-            complete(instance, "Task_GMReview", both, {"decision": "approve"})
-        complete(instance, "Task_GMReview", user("gm"), {"decision": "approve"})
-    finally:
-        both.role_rows = [r for r in both.role_rows if r.role_key != "gm"]
-        db.session.commit()
+    grant(both, "gm")
+    instance = cases.start_case("client_ownership", user("staff03"), registration(unique_id_number()))
+    complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
+    counter_pass(instance, user("counter1"))
+    complete(instance, "Task_Aggregate", user("support1"), {})
+    complete(instance, "Task_TradingReview", user("trading"), {"decision": "approve"})
+    complete(instance, "Task_FinanceReview", both, {"decision": "approve"})
+    with pytest.raises(Forbidden):
+        complete(instance, "Task_GMReview", both, {"decision": "approve"})
+    complete(instance, "Task_GMReview", user("gm"), {"decision": "approve"})
 
 
 def test_conflict_goes_to_trading_manager_and_both_are_told() -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from workflows.branch.models import User
 from workflows.db import db
+from workflows.engine import clock
 from workflows.processes.ownership.rules import PROCESS_KEY
 
 
@@ -18,7 +19,7 @@ def sample_cases() -> None:
     if latest(PROCESS_KEY, required=False) is None:
         return
     people = {u.username: u for u in db.session.scalars(select(User))}
-    start = dt.date.today() + dt.timedelta(days=3)
+    start = clock.today() + dt.timedelta(days=3)
     samples = [("staff01", "林晓峰", "440301199001011234", "13800138001", "250000"),
                ("staff02", "黄丽华", "440301198505052345", "13900139002", "800000"),
                ("staff05", "深圳市前海投资有限公司", "91440300MA5F000001", "0755-88886666", "5000000")]

@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workflows.branch.models import User, utcnow
+from workflows.branch.models import User
 from workflows.db import db
+from workflows.engine import clock
 
 
 class ClientOwnership(db.Model):
@@ -27,7 +28,7 @@ class ClientOwnership(db.Model):
     archive_ref: Mapped[str | None] = mapped_column(String(80))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     note: Mapped[str | None] = mapped_column(Text)
 
     staff: Mapped[User] = relationship(foreign_keys=[staff_id])

@@ -11,6 +11,7 @@ from workflows.branch.models import User
 from workflows.branch.org import department_of
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
+from workflows.engine import clock
 from workflows.errors import Msg
 from workflows.processes.ownership.models import ClientOwnership
 
@@ -109,7 +110,7 @@ def register(instance: ProcessInstance, data: dict[str, Any], actor: User | None
     ):
         previous.status = "superseded"
         previous.note = f"superseded by case #{instance.id}"
-    effective = data.get("effective_date") or dt.date.today().isoformat()
+    effective = data.get("effective_date") or clock.today().isoformat()
     entry = ClientOwnership(
         client_name=data.get("client_name", ""), client_id_number=key, client_phone=data.get("client_phone"),
         account_no=data.get("account_no"), staff_id=owner_id,
