@@ -18,8 +18,7 @@ from workflows.cases import commands as cases
 from workflows.cases import compare, decisions, definitions
 from workflows.cases.models import DecisionDefinition
 from workflows.db import db
-from workflows.engine import specs
-from workflows.engine.parser import DefinitionError
+from workflows.engine.xml import DefinitionError
 
 DIAGRAM = (TEST_BPMN / "dmn_after_task.bpmn").read_text("utf-8")
 TABLE = (TEST_BPMN / "suitability_test.dmn").read_text("utf-8").replace(
@@ -34,7 +33,7 @@ def _decision_rows(key: str) -> list[DecisionDefinition]:
 
 def _forget_built_specs() -> None:
     """As after a restart: every spec is built again from what the database pins."""
-    specs._cache.clear()
+    definitions.ENGINE.forget()
 
 
 def test_a_changed_table_is_a_new_decision_version_and_old_cases_keep_theirs(web: Browserless) -> None:

@@ -1,7 +1,7 @@
 """decision definitions: DMN documents versioned beside the BPMN, pinned per process version
 
 Revision ID: b5d9e3a7c1f2
-Revises: 7a1f0c2d9e4b
+Revises: 98e94e1e0cc7
 Create Date: 2026-11-23 12:00:00
 
 Each process version's inline DMN (process_definition.dmn_xml, name -> XML) becomes rows of
@@ -17,7 +17,7 @@ from lxml import etree
 
 # revision identifiers, used by Alembic.
 revision = 'b5d9e3a7c1f2'
-down_revision = '7a1f0c2d9e4b'
+down_revision = '98e94e1e0cc7'
 branch_labels = None
 depends_on = None
 

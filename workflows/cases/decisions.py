@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from workflows.branch.models import User
 from workflows.cases.models import DecisionDefinition
 from workflows.db import db
-from workflows.engine.parser import DefinitionError, parse_xml
+from workflows.engine.xml import DefinitionError, parse_xml
 
 __all__ = ["defined_ids", "for_diagram", "latest", "latest_all", "referenced_ids", "sha256", "store", "used_by"]
 

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
+from workflows import processes
 from workflows.cases import checkpoints
 from workflows.cases.audit import GENESIS, Keyring, keyed_hash, keyring, legacy_hash, state_digest
 from workflows.cases.models import Attachment, AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
-from workflows.processes.ownership.models import ClientOwnership
 
 KINDS = ("chain", "key", "legacy", "seal", "empty", "checkpoint", "status", "task", "registry", "attachment")
 
@@ -225,11 +225,14 @@ def _check_against_checkpoint(inst: ProcessInstance, events: list[AuditEvent], c
 def _check_tables(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
     _check_status(inst, events, report)
     _check_tasks(s, inst, events, report)
-    _check_registry(s, inst, events, report)
+    family = processes.family_of(inst.process_key)
+    if family is not None and family.verify_records is not None:
+        family.verify_records(s, inst, events, report)
     _check_attachments(s, inst, events, report)
 
 
-def _new(pair: Any) -> Any:
+def new_value(pair: Any) -> Any:
+    """The new value of a recorded change ``[old, new]`` (or the value itself)."""
     return pair[1] if isinstance(pair, list) and len(pair) == 2 else pair
 
 
@@ -239,9 +242,9 @@ def _check_status(inst: ProcessInstance, events: list[AuditEvent], report: Repor
         if not ends:
             report.add("status", inst.id, None, f"the case is stored as completed ({inst.outcome}) but its history "
                        "never completed it")
-        elif _new((ends[-1].changes or {}).get("outcome")) != inst.outcome:
+        elif new_value((ends[-1].changes or {}).get("outcome")) != inst.outcome:
             report.add("status", inst.id, ends[-1].seq, f"the case's stored outcome {inst.outcome!r} differs from "
-                       f"the history's {_new((ends[-1].changes or {}).get('outcome'))!r}")
+                       f"the history's {new_value((ends[-1].changes or {}).get('outcome'))!r}")
     elif ends:
         report.add("status", inst.id, ends[-1].seq, f"the history completed the case but its stored status is "
                    f"{inst.status!r}")
@@ -278,35 +281,6 @@ def _check_tasks(s: Session, inst: ProcessInstance, events: list[AuditEvent], re
         if row.state == "open" and row.claimed_by_id != holder.get(row.id):
             report.add("task", inst.id, None, f"task {row.id} is stored as held by user {row.claimed_by_id}, "
                        f"but its history says {holder.get(row.id)}")
-
-
-def _check_registry(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
-    rows = {r.id: r for r in s.scalars(select(ClientOwnership).where(ClientOwnership.instance_id == inst.id))}
-    report.registry += len(rows)
-    noted: dict[int, AuditEvent] = {}
-    for ev in events:
-        if ev.type == "ownership_registered":
-            entry = _new((ev.changes or {}).get("registry_entry"))
-            if isinstance(entry, int):
-                noted[entry] = ev
-    for entry_id, ev in noted.items():
-        row = rows.get(entry_id)
-        changes = ev.changes or {}
-        if row is None:
-            report.add("registry", inst.id, ev.seq, f"registry entry {entry_id}, made in event {ev.seq}, is missing")
-            continue
-        owner_id = _new(changes.get("_owner_id"))
-        owner_ok = row.staff_id == owner_id if owner_id is not None else \
-            row.staff is not None and row.staff.full_name == _new(changes.get("owner"))
-        client = _new(changes.get("_client_id_number"))
-        if not owner_ok:
-            report.add("registry", inst.id, ev.seq, f"registry entry {entry_id} names staff {row.staff_id} as "
-                       f"owner, but event {ev.seq} registered {owner_id or _new(changes.get('owner'))}")
-        elif client is not None and row.client_id_number != client:
-            report.add("registry", inst.id, ev.seq, f"registry entry {entry_id} is for another client than "
-                       f"event {ev.seq} registered")
-    for entry_id in sorted(set(rows) - set(noted)):
-        report.add("registry", inst.id, None, f"registry entry {entry_id} is not in the case's history")
 
 
 def _uploads(value: Any) -> Iterator[dict[str, Any]]:

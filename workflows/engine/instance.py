@@ -53,6 +53,10 @@ class Engine:
     def __init__(self) -> None:
         self._specs: dict[int, _Cached] = {}
 
+    def forget(self) -> None:
+        """Drop every cached spec, as a restart would (specs are built again from the database)."""
+        self._specs.clear()
+
     def cached(self, version_id: int, sha256: str) -> BuiltDefinition | None:
         """The built spec of a version, if this process has built it already."""
         hit = self._specs.get(version_id)

@@ -44,3 +44,5 @@ class Family:
     settings: tuple[Setting, ...] = ()  # admin-editable values with defaults
     jobs: tuple[Job, ...] = ()  # run by the sweeper, once per period
     demo: Callable[[], None] | None = None  # sample cases for `flask seed demo`
+    # `flask audit verify`: the family's records agree with a case's history (session, case, events, report)
+    verify_records: Callable[..., None] | None = None

@@ -2,7 +2,7 @@
 
 from workflows.errors import Msg
 from workflows.processes.family import Family
-from workflows.processes.ownership import demo, rules
+from workflows.processes.ownership import demo, integrity, rules
 from workflows.processes.ownership.functions import functions
 
 FAMILY = Family(
@@ -20,4 +20,5 @@ FAMILY = Family(
     },
     warnings={"ownership_conflict": rules.conflict_alerts},
     demo=demo.sample_cases,
+    verify_records=integrity.check_registry,
 )

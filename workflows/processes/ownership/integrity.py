@@ -1,0 +1,40 @@
+"""What `flask audit verify` checks of client ownership: registry entries against the history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.cases.integrity import Report, new_value
+from workflows.cases.models import AuditEvent, ProcessInstance
+from workflows.processes.ownership.models import ClientOwnership
+
+
+def check_registry(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
+    """The registry entries a case made agree with its history (part of `flask audit verify`)."""
+    rows = {r.id: r for r in s.scalars(select(ClientOwnership).where(ClientOwnership.instance_id == inst.id))}
+    report.registry += len(rows)
+    noted: dict[int, AuditEvent] = {}
+    for ev in events:
+        if ev.type == "ownership_registered":
+            entry = new_value((ev.changes or {}).get("registry_entry"))
+            if isinstance(entry, int):
+                noted[entry] = ev
+    for entry_id, ev in noted.items():
+        row = rows.get(entry_id)
+        changes = ev.changes or {}
+        if row is None:
+            report.add("registry", inst.id, ev.seq, f"registry entry {entry_id}, made in event {ev.seq}, is missing")
+            continue
+        owner_id = new_value(changes.get("_owner_id"))
+        owner_ok = row.staff_id == owner_id if owner_id is not None else \
+            row.staff is not None and row.staff.full_name == new_value(changes.get("owner"))
+        client = new_value(changes.get("_client_id_number"))
+        if not owner_ok:
+            report.add("registry", inst.id, ev.seq, f"registry entry {entry_id} names staff {row.staff_id} as "
+                       f"owner, but event {ev.seq} registered {owner_id or new_value(changes.get('owner'))}")
+        elif client is not None and row.client_id_number != client:
+            report.add("registry", inst.id, ev.seq, f"registry entry {entry_id} is for another client than "
+                       f"event {ev.seq} registered")
+    for entry_id in sorted(set(rows) - set(noted)):
+        report.add("registry", inst.id, None, f"registry entry {entry_id} is not in the case's history")
