@@ -159,17 +159,17 @@ class _ThreadedClient:
         self._client = client
         self._pool = ThreadPoolExecutor(max_workers=1)
 
-    def _call(self, method: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _call(self, method: str, *args, **kwargs):
         db.session.commit()  # end the test's read snapshot; see what requests wrote
         try:
             return self._pool.submit(contextvars.Context().run, getattr(self._client, method), *args, **kwargs).result()
         finally:
             db.session.expire_all()
 
-    def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def get(self, *args, **kwargs):
         return self._call("get", *args, **kwargs)
 
-    def post(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def post(self, *args, **kwargs):
         return self._call("post", *args, **kwargs)
 
 
@@ -186,7 +186,7 @@ class Browserless:
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def login(self, username: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
+    def login(self, username: str, password: str = DEMO_PASSWORD):
         token = self.csrf("/login")
         return self.client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
@@ -194,7 +194,7 @@ class Browserless:
         token = self.csrf("/")
         self.client.post("/logout", data={"csrf_token": token})
 
-    def post(self, path: str, data: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    def post(self, path: str, data: dict | None = None, **kwargs):
         payload = dict(data or {})
         payload["csrf_token"] = self.csrf("/")
         return self.client.post(path, data=payload, **kwargs)
@@ -238,6 +238,6 @@ class HttpUser:
         assert match
         return match.group(1)
 
-    def post(self, path: str, data: dict, token: str | None = None):  # type: ignore[no-untyped-def]
+    def post(self, path: str, data: dict, token: str | None = None):
         payload = {**data, "csrf_token": token or self.token()}
         return self.session.post(f"{self.base}{path}", data=payload, allow_redirects=False)

@@ -31,11 +31,11 @@ class Api:
         self.client = client
         self.headers = {"Authorization": f"Bearer {raw or token(username or '')}", "Accept-Language": "en"}
 
-    def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
+    def get(self, path: str, **kw):
         db.session.commit()
         return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
 
-    def post(self, path: str, data: dict | None = None, **kw):  # type: ignore[no-untyped-def]
+    def post(self, path: str, data: dict | None = None, **kw):
         db.session.commit()
         return self.client.post(f"/api/v1{path}", headers=self.headers, json={"data": data or {}}, **kw)
 
@@ -49,12 +49,12 @@ class Api:
 
 
 @pytest.fixture
-def api(web):  # type: ignore[no-untyped-def]
+def api(web):
     # the threaded client gives each request its own app context, like a real server
     return lambda username=None, raw=None: Api(web.client, username, raw)
 
 
-def test_openapi_document_is_valid_and_complete(app, api) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_document_is_valid_and_complete(app, api) -> None:
     doc = api("staff01").get("/openapi.json").get_json()
     validate(doc)
     documented = {path.replace("{", "<").replace("}", ">") for path in doc["paths"]}
@@ -66,7 +66,7 @@ def test_openapi_document_is_valid_and_complete(app, api) -> None:  # type: igno
     assert api("staff01").client.get("/api/v1/docs").status_code == 200
 
 
-def test_a_case_from_start_to_its_last_task_through_the_api(api) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_from_start_to_its_last_task_through_the_api(api) -> None:
     staff = api("staff01")
     processes = staff.get("/processes").get_json()["items"]
     ownership = next(p for p in processes if p["key"] == "client_ownership")
@@ -110,7 +110,7 @@ def test_a_case_from_start_to_its_last_task_through_the_api(api) -> None:  # typ
     assert attachment.content == PDF and attachment.uploaded_by.username == "counter1"
 
 
-def test_a_file_that_is_not_what_it_claims_is_refused(api) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_what_it_claims_is_refused(api) -> None:
     cid = api("staff09").post("/processes/client_ownership/instances",
                               registration(unique_id_number())).get_json()["id"]
     support2 = api("support2")
@@ -127,7 +127,7 @@ def test_a_file_that_is_not_what_it_claims_is_refused(api) -> None:  # type: ign
     assert broken.status_code == 422 and broken.get_json()["fields"] == {"scanned_form": "not a valid file"}
 
 
-def test_another_users_token_cannot_read_or_act(api) -> None:  # type: ignore[no-untyped-def]
+def test_another_users_token_cannot_read_or_act(api) -> None:
     staff = api("staff02")
     cid = staff.post("/processes/client_ownership/instances", registration(unique_id_number())).get_json()["id"]
     task = api("support1").open_task(cid, "Task_ConfirmReservation")
@@ -144,7 +144,7 @@ def test_another_users_token_cannot_read_or_act(api) -> None:  # type: ignore[no
     assert outsider.get("/tasks/99999999").status_code == 404
 
 
-def test_missing_revoked_and_expired_tokens_get_401(api) -> None:  # type: ignore[no-untyped-def]
+def test_missing_revoked_and_expired_tokens_get_401(api) -> None:
     client = api("staff03").client
     assert client.get("/api/v1/tasks").status_code == 401
     assert client.get("/api/v1/tasks", headers={"Authorization": "Bearer brk_nonsense"}).status_code == 401
@@ -159,7 +159,7 @@ def test_missing_revoked_and_expired_tokens_get_401(api) -> None:  # type: ignor
     assert api(raw=expiring).get("/tasks").status_code == 401
 
 
-def test_double_completion_gets_409(api) -> None:  # type: ignore[no-untyped-def]
+def test_double_completion_gets_409(api) -> None:
     staff = api("staff04")
     cid = staff.post("/processes/client_ownership/instances", registration(unique_id_number())).get_json()["id"]
     support = api("support1")
@@ -169,7 +169,7 @@ def test_double_completion_gets_409(api) -> None:  # type: ignore[no-untyped-def
     assert again.status_code == 409 and again.get_json()["error"] == "conflict"
 
 
-def test_bad_data_gets_422_naming_the_field(api) -> None:  # type: ignore[no-untyped-def]
+def test_bad_data_gets_422_naming_the_field(api) -> None:
     staff = api("staff05")
     data = registration("bad id!")
     data["estimated_assets"] = "a lot"
@@ -189,7 +189,7 @@ def test_bad_data_gets_422_naming_the_field(api) -> None:  # type: ignore[no-unt
     assert staff.post("/processes/nope/instances", {}).status_code == 404
 
 
-def test_too_many_requests_get_429(app, api) -> None:  # type: ignore[no-untyped-def]
+def test_too_many_requests_get_429(app, api) -> None:
     raw, _row = tokens.issue(user("staff06"), "busy")
     app.config["API_RATE_LIMIT"] = "3 per minute"
     try:
@@ -201,7 +201,7 @@ def test_too_many_requests_get_429(app, api) -> None:  # type: ignore[no-untyped
     assert refused["error"] == "too_many_requests"
 
 
-def test_tokens_from_cli_and_profile_page(app, web) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_from_cli_and_profile_page(app, web) -> None:
     result = app.test_cli_runner().invoke(args=["tokens", "issue", "staff07", "--name", "counter system",
                                                 "--days", "30"])
     assert result.exit_code == 0 and "brk_" in result.output

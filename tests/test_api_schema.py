@@ -17,7 +17,7 @@ from workflows.db import db
 
 
 @pytest.fixture(scope="module")
-def api_token(app) -> str:  # type: ignore[no-untyped-def]
+def api_token(app) -> str:
     with app.app_context():
         # something to find: a few cases and open tasks for this person
         for _ in range(2):
@@ -28,7 +28,7 @@ def api_token(app) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def base_url(live_server: str, app) -> str:  # type: ignore[no-untyped-def]
+def base_url(live_server: str, app) -> str:
     app.config["API_RATE_LIMIT"] = "100000 per minute"
     return live_server
 
@@ -39,7 +39,7 @@ schema = schemathesis.openapi.from_dict(spec("http://127.0.0.1"))
 
 @schema.parametrize()
 @settings(max_examples=50, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case, api_token: str, base_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_api_conforms_to_its_schema(case, api_token: str, base_url: str) -> None:
     # Every response check (no 5xx, documented status codes and content types, bodies matching
     # their schemas, Allow on 405, …). Left out are the two judgements about requests: "a
     # schema-valid request must succeed" (a valid request for someone else's task is rightly 403)

@@ -387,7 +387,7 @@ def test_key_rotation(app: Flask, new_case: Factory) -> None:
             code, out = cli(app, "audit", "verify", "--case", str(case.id))
             assert code == 0 and "audit trail intact" in out and "signing test-k2" in out, out
         code, out = cli(app, "audit", "checkpoint")
-        assert checkpoints.latest().key_id == "test-k2"  # type: ignore[union-attr]
+        assert checkpoints.latest().key_id == "test-k2"
         app.config.update(AUDIT_KEYS_OLD="")  # the old key is gone: its events can no longer be checked
         out = verify(app, old_case.id)
         assert "[key]" in out and "signed with key test-k1, which is not configured" in out
@@ -447,7 +447,7 @@ def test_state_changed_without_an_event_is_sealed_with_one(new_case: Factory) ->
     assert last.type == "state_sealed" and last.state_digest == audit.state_digest(instance)
 
 
-def test_verify_page_says_what_it_checked_and_names_the_tampered_case(app: Flask, new_case: Factory, web) -> None:  # type: ignore[no-untyped-def]
+def test_verify_page_says_what_it_checked_and_names_the_tampered_case(app: Flask, new_case: Factory, web) -> None:
     case = new_case()
     checkpoint(app, case)
     web.login("auditor")

@@ -58,7 +58,7 @@ class Chromium:
         self._playwright = None
         self._browser = None
 
-    def get(self):  # type: ignore[no-untyped-def]
+    def get(self):
         if self._browser is not None:
             return self._browser
         if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
@@ -141,7 +141,7 @@ def _masked_id(id_no: str) -> str:
 
 
 class Actor:
-    def __init__(self, page, username: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, page, username: str) -> None:
         self.page = page
         self.username = username
 
@@ -161,7 +161,7 @@ class Actor:
         self.expect(page.locator("#login-submit")).to_be_visible()
 
     @staticmethod
-    def expect(locator):  # type: ignore[no-untyped-def]
+    def expect(locator):
         from playwright.sync_api import expect
 
         return expect(locator)
@@ -293,7 +293,7 @@ def test_client_from_preregistration_to_registry(chromium: Chromium, live_server
     archive_ref = f"ARC-{id_no[-6:]}"
     effective = dt.date.today().isoformat()
 
-    def as_(username: str):  # type: ignore[no-untyped-def]
+    def as_(username: str):
         return acting_as(chromium, live_server, username, tmp_path)
 
     with as_("staff01") as staff:
@@ -375,7 +375,7 @@ def test_conflicting_registration_decided_by_trading_manager(chromium: Chromium,
     _register_through_engine("staff04", support, id_no, client_name)
     reason = "staff04 registered this client first"
 
-    def as_(username: str):  # type: ignore[no-untyped-def]
+    def as_(username: str):
         return acting_as(chromium, live_server, username, tmp_path)
 
     with as_("staff05") as staff:

@@ -29,7 +29,7 @@ def _rework(key: str) -> str:
     return REWORK.replace('id="test_rework"', f'id="{key}"')
 
 
-def _json(web, path: str, body: object = None, *, raw: bytes | str | None = None,  # type: ignore[no-untyped-def]
+def _json(web, path: str, body: object = None, *, raw: bytes | str | None = None,
           content_type: str = "application/json", token: str | None = None):
     token = token or web.csrf("/")
     data = raw if raw is not None else json.dumps(body)
@@ -52,7 +52,7 @@ def _definitions() -> int:
 # --- validate ----------------------------------------------------------------------------------
 
 
-def test_validate_accepts_the_library_diagram(web) -> None:  # type: ignore[no-untyped-def]
+def test_validate_accepts_the_library_diagram(web) -> None:
     web.login("designer")
     resp = _json(web, "/designer/validate", {"xml": LIBRARY_XML, "filename": "client_ownership.bpmn"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
@@ -60,7 +60,7 @@ def test_validate_accepts_the_library_diagram(web) -> None:  # type: ignore[no-u
     assert body["ok"] is True and body["key"] == "client_ownership" and "Client ownership" in body["name"]
 
 
-def test_validate_refuses_import_naming_the_element_and_records_it(web) -> None:  # type: ignore[no-untyped-def]
+def test_validate_refuses_import_naming_the_element_and_records_it(web) -> None:
     web.login("designer")
     before, logged = _definitions(), len(_events("deploy_refused", "designer"))
     resp = _json(web, "/designer/validate", {"xml": HOSTILE})
@@ -74,7 +74,7 @@ def test_validate_refuses_import_naming_the_element_and_records_it(web) -> None:
     assert _definitions() == before
 
 
-def test_validate_names_a_task_by_its_id(web) -> None:  # type: ignore[no-untyped-def]
+def test_validate_names_a_task_by_its_id(web) -> None:
     web.login("designer")
     xml = _rework(_fresh_key()).replace('camunda:candidateGroups="gm"', 'camunda:candidateGroups="nobody"')
     body = _json(web, "/designer/validate", {"xml": xml}).get_json()
@@ -82,7 +82,7 @@ def test_validate_names_a_task_by_its_id(web) -> None:  # type: ignore[no-untype
     assert "unknown role 'nobody'" in body["message"]
 
 
-def test_admin_may_validate(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_may_validate(web) -> None:
     web.login("admin")
     assert _json(web, "/designer/validate", {"xml": LIBRARY_XML}).status_code == 200
 
@@ -90,7 +90,7 @@ def test_admin_may_validate(web) -> None:  # type: ignore[no-untyped-def]
 # --- deploy --------------------------------------------------------------------------------------
 
 
-def test_deploy_creates_a_version_only_when_the_diagram_changed(web) -> None:  # type: ignore[no-untyped-def]
+def test_deploy_creates_a_version_only_when_the_diagram_changed(web) -> None:
     web.login("designer")
     key = _fresh_key()
     xml = _rework(key)
@@ -109,7 +109,7 @@ def test_deploy_creates_a_version_only_when_the_diagram_changed(web) -> None:  #
     assert stored[1].deployed_by_id == user("designer").id and 'name="Review by the GM"' in stored[1].bpmn_xml
 
 
-def test_refused_deploy_is_recorded_and_stores_nothing(web) -> None:  # type: ignore[no-untyped-def]
+def test_refused_deploy_is_recorded_and_stores_nothing(web) -> None:
     web.login("designer")
     before = _definitions()
     resp = _json(web, "/designer/deploy", {"xml": HOSTILE})
@@ -119,7 +119,7 @@ def test_refused_deploy_is_recorded_and_stores_nothing(web) -> None:  # type: ig
     assert _definitions() == before
 
 
-def test_deploy_by_staff_is_forbidden_and_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_deploy_by_staff_is_forbidden_and_logged(web) -> None:
     web.login("staff01")
     before, logged = _definitions(), len(_events("refused", "staff01"))
     resp = _json(web, "/designer/deploy", {"xml": _rework(_fresh_key())})
@@ -129,7 +129,7 @@ def test_deploy_by_staff_is_forbidden_and_logged(web) -> None:  # type: ignore[n
     assert _definitions() == before
 
 
-def test_admin_may_not_deploy(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_may_not_deploy(web) -> None:
     web.login("admin")
     logged = len(_events("refused", "admin"))
     resp = _json(web, "/designer/deploy", {"xml": _rework(_fresh_key())})
@@ -137,7 +137,7 @@ def test_admin_may_not_deploy(web) -> None:  # type: ignore[no-untyped-def]
     assert len(_events("refused", "admin")) == logged + 1
 
 
-def test_bad_bodies_are_422_never_500(web) -> None:  # type: ignore[no-untyped-def]
+def test_bad_bodies_are_422_never_500(web) -> None:
     web.login("designer")
     before = _definitions()
     for path in ("/designer/validate", "/designer/deploy"):
@@ -156,7 +156,7 @@ def test_bad_bodies_are_422_never_500(web) -> None:  # type: ignore[no-untyped-d
     assert _definitions() == before
 
 
-def test_json_post_without_csrf_token_is_refused(web) -> None:  # type: ignore[no-untyped-def]
+def test_json_post_without_csrf_token_is_refused(web) -> None:
     web.login("designer")
     resp = web.client.post("/designer/validate", data=json.dumps({"xml": LIBRARY_XML}),
                            headers={"Content-Type": "application/json", "Accept": "application/json"})
@@ -166,7 +166,7 @@ def test_json_post_without_csrf_token_is_refused(web) -> None:  # type: ignore[n
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def test_compare_lists_the_renamed_element_and_form_changes(web) -> None:  # type: ignore[no-untyped-def]
+def test_compare_lists_the_renamed_element_and_form_changes(web) -> None:
     web.login("designer")
     key = _fresh_key()
     xml = _rework(key)
@@ -190,7 +190,7 @@ def test_compare_lists_the_renamed_element_and_form_changes(web) -> None:  # typ
     assert 'id="no-changes"' in same
 
 
-def test_pages_render_for_the_designer(web) -> None:  # type: ignore[no-untyped-def]
+def test_pages_render_for_the_designer(web) -> None:
     web.login("designer")
     index = web.client.get("/designer/")
     text = index.get_data(as_text=True)
@@ -216,14 +216,14 @@ def test_pages_render_for_the_designer(web) -> None:  # type: ignore[no-untyped-
         assert web.client.get(missing).status_code == 404, missing
 
 
-def test_admin_may_view_but_gets_no_deploy_button(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_may_view_but_gets_no_deploy_button(web) -> None:
     web.login("admin")
     assert web.client.get("/designer/").status_code == 200
     edit = web.client.get("/designer/client_ownership/edit").get_data(as_text=True)
     assert 'id="designer-validate"' in edit and 'id="designer-deploy"' not in edit
 
 
-def test_pages_are_forbidden_to_staff(web) -> None:  # type: ignore[no-untyped-def]
+def test_pages_are_forbidden_to_staff(web) -> None:
     web.login("staff01")
     assert 'data-nav="designer"' not in web.client.get("/").get_data(as_text=True)
     logged = len(_events("refused", "staff01"))
@@ -235,7 +235,7 @@ def test_pages_are_forbidden_to_staff(web) -> None:  # type: ignore[no-untyped-d
     assert len(_events("refused", "staff01")) == logged + len(paths) + 1
 
 
-def test_pages_need_a_login(client) -> None:  # type: ignore[no-untyped-def]
+def test_pages_need_a_login(client) -> None:
     resp = client.get("/designer/")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 

@@ -66,7 +66,7 @@ def test_a_table_refuses_a_name_twice_and_describes_its_functions() -> None:
     table = FunctionTable("t")
 
     @table.register
-    def twice(case, a: int, b: str = "x") -> int:  # type: ignore[no-untyped-def]
+    def twice(case, a: int, b: str = "x") -> int:
         """Adds.
 
         Longer text not shown."""
@@ -88,7 +88,7 @@ def test_seed_demo_runs_each_familys_demo(monkeypatch: pytest.MonkeyPatch) -> No
     assert ran == ["seeded"]
 
 
-def test_the_navigation_shows_each_familys_pages_to_whom_they_are_for(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_navigation_shows_each_familys_pages_to_whom_they_are_for(web) -> None:
     web.login("staff01")
     assert 'data-nav="registry"' in web.client.get("/").get_data(as_text=True)
     web.logout()

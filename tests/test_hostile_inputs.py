@@ -34,7 +34,7 @@ REWORK = (TEST_BPMN / "rework.bpmn").read_text("utf-8")
 
 
 @pytest.fixture
-def api(web):  # type: ignore[no-untyped-def]
+def api(web):
     return lambda username=None, raw=None: Api(web.client, username, raw)
 
 
@@ -143,7 +143,7 @@ def _timer_with_duration_from(field: str, key: str) -> str:
             .replace('id="test_timer"', f'id="{key}"'))
 
 
-def test_timer_computed_from_case_data_is_bounded_when_it_runs(api) -> None:  # type: ignore[no-untyped-def]
+def test_timer_computed_from_case_data_is_bounded_when_it_runs(api) -> None:
     definitions.deploy(_timer_with_duration_from("wait", "test_timer_from_data"), {}, filename="t.bpmn")
     db.session.commit()
     staff = api("staff11")
@@ -211,7 +211,7 @@ def test_ordinary_arithmetic_is_unchanged() -> None:
     assert context == {"total": 42, "tags": ["a", "b", "a", "b"]}
 
 
-def test_a_script_building_a_huge_text_stops_the_case_with_a_message(api) -> None:  # type: ignore[no-untyped-def]
+def test_a_script_building_a_huge_text_stops_the_case_with_a_message(api) -> None:
     xml = REWORK.replace('id="test_rework"', 'id="test_script_bomb"').replace(
         '<bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_Submit"/>',
         '<bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Script_Big"/>'
@@ -242,7 +242,7 @@ def _zh(api_client: Api) -> Api:
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\nb", "a\u202eb", "a\ud800b"])
-def test_control_characters_in_a_text_field_are_refused_over_the_api(api, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_a_text_field_are_refused_over_the_api(api, bad: str) -> None:
     before = db.session.scalar(select(func.count(ProcessInstance.id)))
     resp = api("staff14").post("/processes/client_ownership/instances",
                                {**registration(unique_id_number()), "client_name": bad})
@@ -266,14 +266,14 @@ def test_multi_line_text_keeps_line_breaks_and_tabs_but_not_nul() -> None:
         assert info.value.fields == {field.id: "must not contain control characters"}
 
 
-def test_control_characters_on_the_web_form_get_a_field_message(web) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_on_the_web_form_get_a_field_message(web) -> None:
     web.login("staff15")
     resp = web.post("/processes/client_ownership/start", {**registration(unique_id_number()), "client_name": "a\x00b"})
     assert resp.status_code == 422
     assert "不能包含控制字符" in resp.get_data(as_text=True)
 
 
-def test_control_characters_in_a_file_name_are_refused(api) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_a_file_name_are_refused(api) -> None:
     case_id = api("staff10").post("/processes/client_ownership/instances",
                                   registration(unique_id_number())).get_json()["id"]
     support = api("support2")
@@ -297,7 +297,7 @@ def test_control_characters_in_an_uploaded_file_name_are_refused() -> None:
     assert info.value.fields == {"scan": "the file name contains characters that are not allowed"}
 
 
-def test_control_characters_in_urls_are_refused_and_logged(api, web) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_urls_are_refused_and_logged(api, web) -> None:
     resp = api("staff17").get("/tasks?q=a%00b")
     assert resp.status_code == 422 and resp.get_json()["fields"] == {"q": "must not contain control characters"}
     assert api("staff17").get("/processes/a%00b/instances").status_code == 422
@@ -310,7 +310,7 @@ def test_control_characters_in_urls_are_refused_and_logged(api, web) -> None:  #
     assert logged is not None and "\\x00" in logged.detail and "\x00" not in logged.detail
 
 
-def test_control_characters_at_login_are_refused_and_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_at_login_are_refused_and_logged(web) -> None:
     token = web.csrf("/login")
     resp = web.client.post("/login", data={"username": "gm\x00", "password": "demo1234", "csrf_token": token})
     assert resp.status_code == 400 and "用户名或密码包含不允许的字符" in resp.get_data(as_text=True)
@@ -319,7 +319,7 @@ def test_control_characters_at_login_are_refused_and_logged(web) -> None:  # typ
     assert logged is not None and logged.username == "gm\\x00"
 
 
-def test_control_characters_in_admin_and_token_forms_get_field_messages(web) -> None:  # type: ignore[no-untyped-def]
+def test_control_characters_in_admin_and_token_forms_get_field_messages(web) -> None:
     with pytest.raises(Invalid) as info:
         tokens.issue(user("staff18"), "report\x00ing")
     assert info.value.fields == {"name": "must not contain control characters"}
@@ -344,7 +344,7 @@ def test_control_characters_in_admin_and_token_forms_get_field_messages(web) -> 
     ("1e-1000000", "at most 10 decimal places", "最多 10 位小数"),
     ("NaN", "must be a number", "须为数字"),
 ])
-def test_absurd_amounts_get_a_field_message(api, web, amount: str, message: str,  # type: ignore[no-untyped-def]
+def test_absurd_amounts_get_a_field_message(api, web, amount: str, message: str,
                                             zh: str) -> None:
     resp = api("staff19").post("/processes/client_ownership/instances",
                                {**registration(unique_id_number()), "estimated_assets": amount})
@@ -365,7 +365,7 @@ def test_a_zero_with_a_huge_exponent_is_plain_zero() -> None:
     '{"data": ' + '{"a": ' * 990 + "1" + "}" * 990 + "}",
     '{"data": {"client_name": ' + "[" * 20 + "]" * 20 + "}}",
 ])
-def test_deeply_nested_json_is_refused_with_a_message(api, body: str) -> None:  # type: ignore[no-untyped-def]
+def test_deeply_nested_json_is_refused_with_a_message(api, body: str) -> None:
     staff = api("staff20")
     resp = staff.client.post("/api/v1/processes/client_ownership/instances", data=body,
                              headers={**staff.headers, "Content-Type": "application/json"})
@@ -375,7 +375,7 @@ def test_deeply_nested_json_is_refused_with_a_message(api, body: str) -> None:  
     assert "16" in answer["message"]
 
 
-def test_escaped_nul_and_surrogates_in_json_are_refused(api) -> None:  # type: ignore[no-untyped-def]
+def test_escaped_nul_and_surrogates_in_json_are_refused(api) -> None:
     staff = api("staff20")
     for raw in ('"a\\u0000b"', '"a\\ud800b"'):
         body = json.dumps({"data": registration(unique_id_number())})[:-2] + f', "client_name": {raw}}}}}'
@@ -424,7 +424,7 @@ def test_start_lane_named_after_a_role_still_deploys() -> None:
     assert definitions.validate(xml).meta.start_lane == "staff"
 
 
-def test_designer_validate_names_the_element_that_could_not_run(web) -> None:  # type: ignore[no-untyped-def]
+def test_designer_validate_names_the_element_that_could_not_run(web) -> None:
     web.login("designer")
     resp = web.client.post("/designer/validate", data=json.dumps({"xml": _as("manualTask")}),
                            headers={"Content-Type": "application/json", "X-CSRFToken": web.csrf("/")})

@@ -34,13 +34,13 @@ def test_every_template_string_is_in_the_catalog() -> None:
     assert absent == []
 
 
-def test_login_page_follows_the_browser_language(web) -> None:  # type: ignore[no-untyped-def]
+def test_login_page_follows_the_browser_language(web) -> None:
     zh = web.client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
     en = web.client.get("/login", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert "登录" in zh and "Log in" in en and "登录" not in en
 
 
-def test_engine_messages_are_translated(web) -> None:  # type: ignore[no-untyped-def]
+def test_engine_messages_are_translated(web) -> None:
     web.login("staff01")
     data = {"client_name": "x", "client_id_number": "bad!", "client_phone": "1", "estimated_assets": "-1",
             "planned_open_date": "soon", "outlet": "o"}

@@ -20,7 +20,7 @@ def _at_confirmation(username: str) -> HumanTask:
     return open_task(instance, "Task_ConfirmReservation")
 
 
-def test_bulk_submission_of_aggregation_tasks(web) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_submission_of_aggregation_tasks(web) -> None:
     aggregates = []
     for username in ("staff01", "staff02", "staff03"):
         task = _at_confirmation(username)
@@ -40,7 +40,7 @@ def test_bulk_submission_of_aggregation_tasks(web) -> None:  # type: ignore[no-u
         assert open_task(task.instance, "Task_TradingReview")
 
 
-def test_bulk_refuses_tasks_that_are_not_routine(web) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_refuses_tasks_that_are_not_routine(web) -> None:
     task = _at_confirmation("staff10")
     cases.complete_task(task.id, user("support2"), {"decision": "approve"})
     counter = open_task(task.instance, "Task_CounterOpening")
@@ -51,7 +51,7 @@ def test_bulk_refuses_tasks_that_are_not_routine(web) -> None:  # type: ignore[n
     assert db.session.get(HumanTask, counter.id).state == "open"
 
 
-def test_release_returns_a_claimed_task_to_the_group(web) -> None:  # type: ignore[no-untyped-def]
+def test_release_returns_a_claimed_task_to_the_group(web) -> None:
     task = _at_confirmation("staff11")
     web.login("support2")
     assert web.post(f"/tasks/{task.id}/claim").status_code == 302
@@ -61,7 +61,7 @@ def test_release_returns_a_claimed_task_to_the_group(web) -> None:  # type: igno
     assert f'data-task-id="{task.id}"' in web.client.get("/?view=groups").get_data(as_text=True)
 
 
-def test_overdue_tasks_are_marked_and_filtered(web) -> None:  # type: ignore[no-untyped-def]
+def test_overdue_tasks_are_marked_and_filtered(web) -> None:
     task = _at_confirmation("staff07")
     fresh = _at_confirmation("staff08")
     db.session.get(HumanTask, task.id).due_at = clock.now() - dt.timedelta(hours=1)
@@ -72,7 +72,7 @@ def test_overdue_tasks_are_marked_and_filtered(web) -> None:  # type: ignore[no-
     assert 'class="overdue"' in page and 'id="overdue-count"' in page
 
 
-def test_process_filter_and_search(web) -> None:  # type: ignore[no-untyped-def]
+def test_process_filter_and_search(web) -> None:
     task = _at_confirmation("staff09")
     web.login("support2")
     title = task.instance.title
@@ -81,7 +81,7 @@ def test_process_filter_and_search(web) -> None:  # type: ignore[no-untyped-def]
     assert f'data-task-id="{task.id}"' not in page
 
 
-def test_admin_creates_a_user_and_moves_them_in_the_tree(web, lead: Leaders) -> None:  # type: ignore[no-untyped-def]
+def test_admin_creates_a_user_and_moves_them_in_the_tree(web, lead: Leaders) -> None:
     team = db.session.scalars(select(OrgUnit).where(OrgUnit.kind == "team").order_by(OrgUnit.id)).first()
     region = team.parent.parent
     lead(region, region.leader)  # the page below changes the leader; the fixture puts it back afterwards
@@ -106,7 +106,7 @@ def test_admin_creates_a_user_and_moves_them_in_the_tree(web, lead: Leaders) -> 
     assert refused.status_code == 422
 
 
-def test_only_admins_reach_admin_pages(web) -> None:  # type: ignore[no-untyped-def]
+def test_only_admins_reach_admin_pages(web) -> None:
     web.login("staff01")
     assert web.client.get("/admin/users").status_code == 403
     assert web.client.get("/audit/").status_code == 403

@@ -49,7 +49,7 @@ def _events(kind: str) -> list[SecurityEvent]:
     return list(db.session.scalars(select(SecurityEvent).where(SecurityEvent.kind == kind).order_by(SecurityEvent.id)))
 
 
-def test_admin_gets_403_on_case_content_in_the_pages_and_each_refusal_is_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_gets_403_on_case_content_in_the_pages_and_each_refusal_is_logged(web) -> None:
     instance, att, task_id = _case_with_file()
     web.login("admin")
     before = len(_refusals("admin"))
@@ -93,7 +93,7 @@ def test_admin_gets_403_on_case_content_over_the_api(client: FlaskClient) -> Non
     assert "start client_ownership" in refused and len(refused) == 5
 
 
-def test_the_auditor_keeps_every_case_view(web, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+def test_the_auditor_keeps_every_case_view(web, client: FlaskClient) -> None:
     instance, att, task_id = _case_with_file()
     web.login("auditor")
     for path in (f"/cases/{instance.id}", f"/tasks/{task_id}", f"/attachments/{att.id}", "/audit/",
@@ -106,7 +106,7 @@ def test_the_auditor_keeps_every_case_view(web, client: FlaskClient) -> None:  #
     assert client.get(f"/api/v1/instances/{instance.id}/history", headers=headers).status_code == 200
 
 
-def test_admin_lands_on_users_and_reaches_what_they_administer(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_lands_on_users_and_reaches_what_they_administer(web) -> None:
     resp = web.login("admin")
     assert resp.status_code == 302
     landing = web.client.get("/")
@@ -124,7 +124,7 @@ def test_admin_lands_on_users_and_reaches_what_they_administer(web) -> None:  # 
     assert "/audit/" in web.client.get("/audit/security").get_data(as_text=True)
 
 
-def test_people_without_the_right_are_refused_the_security_log(web) -> None:  # type: ignore[no-untyped-def]
+def test_people_without_the_right_are_refused_the_security_log(web) -> None:
     web.login("staff01")
     resp = web.client.get("/audit/security", headers={"Accept-Language": "en"})
     assert resp.status_code == 403 and "only auditors and administrators" in resp.get_data(as_text=True)
@@ -133,7 +133,7 @@ def test_people_without_the_right_are_refused_the_security_log(web) -> None:  # 
     assert 'href="/audit/security"' not in nav and 'href="/admin/users"' not in nav and 'href="/processes"' in nav
 
 
-def test_a_notice_links_only_to_a_case_its_reader_may_open(web) -> None:  # type: ignore[no-untyped-def]
+def test_a_notice_links_only_to_a_case_its_reader_may_open(web) -> None:
     instance, _att, _task = _case_with_file()
     db.session.add(Notice(user_id=user("admin").id, instance_id=instance.id, text="a case moved on"))
     db.session.add(Notice(user_id=user("staff01").id, instance_id=instance.id, text="your case moved on"))
@@ -146,7 +146,7 @@ def test_a_notice_links_only_to_a_case_its_reader_may_open(web) -> None:  # type
     assert f'href="/cases/{instance.id}"' in web.client.get("/notices").get_data(as_text=True)
 
 
-def _new_user(web, roles: list[str], prefix: str = "pl") -> User:  # type: ignore[no-untyped-def]
+def _new_user(web, roles: list[str], prefix: str = "pl") -> User:
     name = _username(prefix)
     resp = web.post("/admin/users/new", {"username": name, "full_name": "权限测试", "password": "s3cret-pass",
                                          "roles": roles, "active": "on"})
@@ -155,7 +155,7 @@ def _new_user(web, roles: list[str], prefix: str = "pl") -> User:  # type: ignor
     return user(name)
 
 
-def test_nobody_changes_their_own_roles_and_the_attempt_is_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_nobody_changes_their_own_roles_and_the_attempt_is_logged(web) -> None:
     web.login("admin")
     second = _new_user(web, ["admin"], "admin")
     web.logout()
@@ -181,7 +181,7 @@ def test_nobody_changes_their_own_roles_and_the_attempt_is_logged(web) -> None: 
     assert user(second.username).full_name == "改名" and user(second.username).roles == {"admin"}
 
 
-def test_every_role_change_is_logged_with_who_whose_old_and_new(web) -> None:  # type: ignore[no-untyped-def]
+def test_every_role_change_is_logged_with_who_whose_old_and_new(web) -> None:
     web.login("admin")
     before = len(_events("roles_changed"))
     person = _new_user(web, ["staff"])
@@ -218,7 +218,7 @@ def test_roles_set_by_an_operator_command_are_logged_as_system() -> None:
     assert last.detail == f"user {person.username} (#{person.id}): [] -> [office]; granted [office], revoked []"
 
 
-def test_admin_and_auditor_are_separate_duties(web) -> None:  # type: ignore[no-untyped-def]
+def test_admin_and_auditor_are_separate_duties(web) -> None:
     web.login("admin")
     name = _username("both")
     before = len(_events("roles_changed"))
@@ -235,7 +235,7 @@ def test_admin_and_auditor_are_separate_duties(web) -> None:  # type: ignore[no-
     assert user("auditor").roles == {"auditor"} and len(_events("roles_changed")) == before
 
 
-def test_an_admin_who_also_works_cases_sees_only_their_own(web) -> None:  # type: ignore[no-untyped-def]
+def test_an_admin_who_also_works_cases_sees_only_their_own(web) -> None:
     """Rights come from business roles: an admin who is also staff sees the cases they take part in."""
     web.login("admin")
     both = _new_user(web, ["admin", "staff"], "adminstaff")

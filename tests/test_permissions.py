@@ -42,7 +42,7 @@ def test_requires_lets_the_holder_through_and_logs_nothing(app: Flask) -> None:
         login_user(user("auditor"))
         assert _audit_only() == "the audit page"
     assert len(_refusals()) == before
-    assert _audit_only.permission is access.AUDIT  # type: ignore[attr-defined]
+    assert _audit_only.permission is access.AUDIT
 
 
 def test_requires_refuses_with_the_permissions_message_and_logs_once(app: Flask) -> None:
@@ -67,7 +67,7 @@ def test_requires_checks_the_api_tokens_user_when_there_is_one(app: Flask) -> No
     assert [(e.username, e.detail) for e in _refusals()[before:]] == [("staff01", "/api/v1/somewhere")]
 
 
-def test_each_protected_page_refuses_once_with_its_own_message(web) -> None:  # type: ignore[no-untyped-def]
+def test_each_protected_page_refuses_once_with_its_own_message(web) -> None:
     web.login("staff01")
     before = len(_refusals())
     for path, message in (("/audit/", "only auditors may open this page"),
@@ -83,7 +83,7 @@ def test_each_protected_page_refuses_once_with_its_own_message(web) -> None:  # 
                                                         "/designer/deploy"]
 
 
-def test_the_designer_may_open_but_only_a_designer_deploys(web) -> None:  # type: ignore[no-untyped-def]
+def test_the_designer_may_open_but_only_a_designer_deploys(web) -> None:
     admin, designer = user("admin"), user("designer")
     assert access.may_design(admin) and not access.may_deploy(admin)
     assert access.may_design(designer) and access.may_deploy(designer)
@@ -97,7 +97,7 @@ def test_the_designer_may_open_but_only_a_designer_deploys(web) -> None:  # type
     assert [(e.username, e.detail) for e in _refusals()[before:]] == [("admin", "/designer/deploy")]
 
 
-def _post_json(web, path: str):  # type: ignore[no-untyped-def]
+def _post_json(web, path: str):
     return web.client.post(path, data='{"xml": "<x/>"}', headers={"X-CSRFToken": web.csrf("/"),
                                                                  "Content-Type": "application/json",
                                                                  "Accept-Language": "zh-CN"})
@@ -136,7 +136,7 @@ def test_login_refusals_are_values_with_a_code() -> None:
         assert found is None and why == accounts.WRONG
     found, why = accounts.authenticate(name, "wrong", "10.0.0.1")
     assert found is None and why is not None and why.code == accounts.THROTTLED
-    assert "%(seconds)s" in why.message.template  # type: ignore[attr-defined]
+    assert "%(seconds)s" in why.message.template
     assert tokens.authenticate("nonsense") == (None, tokens.INVALID)
 
 

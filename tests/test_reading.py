@@ -48,12 +48,12 @@ def test_case_view_gives_the_page_everything_and_the_path_of_the_diagram() -> No
     assert not set(view.completed) & set(view.active)
 
 
-def test_a_case_page_deserializes_the_workflow_once(web, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_case_page_deserializes_the_workflow_once(web, monkeypatch: pytest.MonkeyPatch) -> None:
     instance = _case_past_the_counter()
     calls = []
     real = specs.deserialize
 
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting(*args, **kwargs):
         calls.append(args[1][:20])
         return real(*args, **kwargs)
 

@@ -84,7 +84,7 @@ def test_dmn_entry_with_import_is_refused() -> None:
     assert "E1" in message or "Rule_old_high" in message
 
 
-def test_edited_audit_row_is_reported_by_cli(app) -> None:  # type: ignore[no-untyped-def]
+def test_edited_audit_row_is_reported_by_cli(app) -> None:
     instance = cases.start_case("client_ownership", user("staff10"), registration(unique_id_number()))
     complete(instance, "Task_ConfirmReservation", user("support2"), {"decision": "approve"})
     runner = app.test_cli_runner()
@@ -113,7 +113,7 @@ def test_deleted_audit_row_is_reported() -> None:
     discard_cases([instance.id])
 
 
-def test_forged_request_without_csrf_token_is_refused_and_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_forged_request_without_csrf_token_is_refused_and_logged(web) -> None:
     web.login("staff12")
     resp = web.client.post("/processes/client_ownership/start", data=registration(unique_id_number()))
     assert resp.status_code == 400
@@ -122,13 +122,13 @@ def test_forged_request_without_csrf_token_is_refused_and_logged(web) -> None:  
     assert logged
 
 
-def test_session_cookie_is_httponly_and_samesite(web) -> None:  # type: ignore[no-untyped-def]
+def test_session_cookie_is_httponly_and_samesite(web) -> None:
     resp = web.login("staff13")
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_repeated_failed_logins_are_slowed_down(web) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_failed_logins_are_slowed_down(web) -> None:
     for _ in range(3):
         assert web.login("staff14", "wrong-password").status_code == 401
     resp = web.login("staff14")  # right password, but too soon after three failures
@@ -174,7 +174,7 @@ def test_event_handler_attribute_is_refused() -> None:
     assert "onclick" in _refused(REWORK.replace('name="Review"', 'name="Review" onclick="alert(1)"'))
 
 
-def test_diagram_source_is_served_inert(web) -> None:  # type: ignore[no-untyped-def]
+def test_diagram_source_is_served_inert(web) -> None:
     instance = cases.start_case("client_ownership", user("staff17"), registration(unique_id_number()))
     web.login("staff17")
     resp = web.client.get(f"/cases/{instance.id}/diagram.bpmn")
@@ -182,7 +182,7 @@ def test_diagram_source_is_served_inert(web) -> None:  # type: ignore[no-untyped
     assert resp.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in resp.headers["Content-Security-Policy"]
 
 
-def test_auditor_export_is_masked_and_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_auditor_export_is_masked_and_logged(web) -> None:
     id_no = unique_id_number()
     instance = cases.start_case("client_ownership", user("staff18"), registration(id_no, "=HYPERLINK(1)"))
     web.login("auditor")

@@ -95,7 +95,7 @@ def test_an_approval_repeating_an_earlier_round_is_in_the_history() -> None:
     assert finance[1].comment is None
 
 
-def test_finance_and_gm_forms_start_empty_on_the_page_and_in_the_api(web) -> None:  # type: ignore[no-untyped-def]
+def test_finance_and_gm_forms_start_empty_on_the_page_and_in_the_api(web) -> None:
     instance = _to_finance(unique_id_number())
     finance_task = open_task(instance, "Task_FinanceReview")
     web.login("finance")
@@ -114,7 +114,7 @@ def test_finance_and_gm_forms_start_empty_on_the_page_and_in_the_api(web) -> Non
     assert finance.comment is None and finance.changes["comment"][1] is None
 
 
-def test_a_sent_back_step_starts_from_its_own_earlier_answers(web) -> None:  # type: ignore[no-untyped-def]
+def test_a_sent_back_step_starts_from_its_own_earlier_answers(web) -> None:
     instance = _to_finance(unique_id_number())
     complete(instance, "Task_FinanceReview", user("finance"), {"decision": "send_back", "comment": "请补充资产证明"})
     trading = open_task(instance, "Task_TradingReview")
@@ -133,7 +133,7 @@ def test_a_sent_back_step_starts_from_its_own_earlier_answers(web) -> None:  # t
     assert form["decision"]["value"] is None
 
 
-def test_history_labels_each_decision_with_its_own_steps_options(web) -> None:  # type: ignore[no-untyped-def]
+def test_history_labels_each_decision_with_its_own_steps_options(web) -> None:
     instance = _to_finance(unique_id_number())
     complete(instance, "Task_FinanceReview", user("finance"), {"decision": "send_back", "comment": "请补充资产证明"})
     complete(instance, "Task_TradingReview", user("trading"), {"decision": "send_back", "comment": "扫描件不清晰"})
@@ -177,7 +177,7 @@ def _counter(instance: ProcessInstance, *, signed: bool, present: bool, informed
              uploads={"scanned_form": Upload("form.pdf", "application/pdf", PDF)})
 
 
-def test_staff_absent_without_notice_ends_with_its_own_outcome(web) -> None:  # type: ignore[no-untyped-def]
+def test_staff_absent_without_notice_ends_with_its_own_outcome(web) -> None:
     instance = cases.start_case("client_ownership", user("staff03"), registration(unique_id_number()))
     complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
     _counter(instance, signed=True, present=False, informed=False, comment="营销人员未到场，也未告知后勤")

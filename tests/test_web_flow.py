@@ -13,7 +13,7 @@ from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
 
 
-def _start(web, username: str, id_no: str) -> ProcessInstance:  # type: ignore[no-untyped-def]
+def _start(web, username: str, id_no: str) -> ProcessInstance:
     web.login(username)
     resp = web.post("/processes/client_ownership/start", registration(id_no))
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
@@ -22,7 +22,7 @@ def _start(web, username: str, id_no: str) -> ProcessInstance:  # type: ignore[n
     return instance
 
 
-def test_pages_render_for_every_role(web) -> None:  # type: ignore[no-untyped-def]
+def test_pages_render_for_every_role(web) -> None:
     instance = _start(web, "staff01", unique_id_number())
     for username, paths in {
         "staff01": ["/", "/processes", "/processes/client_ownership/start", "/cases", f"/cases/{instance.id}",
@@ -38,7 +38,7 @@ def test_pages_render_for_every_role(web) -> None:  # type: ignore[no-untyped-de
         web.logout()
 
 
-def test_start_form_errors_name_the_field(web) -> None:  # type: ignore[no-untyped-def]
+def test_start_form_errors_name_the_field(web) -> None:
     web.login("staff01")
     data = registration("bad id!")
     data["estimated_assets"] = "lots"
@@ -48,7 +48,7 @@ def test_start_form_errors_name_the_field(web) -> None:  # type: ignore[no-untyp
     assert 'id="err-client_id_number"' in page and 'id="err-estimated_assets"' in page
 
 
-def test_claim_complete_and_history(web) -> None:  # type: ignore[no-untyped-def]
+def test_claim_complete_and_history(web) -> None:
     id_no = unique_id_number()
     instance = _start(web, "staff02", id_no)
     task = open_task(instance, "Task_ConfirmReservation")
@@ -84,7 +84,7 @@ def test_claim_complete_and_history(web) -> None:  # type: ignore[no-untyped-def
     assert web.client.get(f"/cases/{instance.id}").status_code == 403
 
 
-def test_other_peoples_task_ids_are_refused_and_logged(web) -> None:  # type: ignore[no-untyped-def]
+def test_other_peoples_task_ids_are_refused_and_logged(web) -> None:
     instance = _start(web, "staff03", unique_id_number())
     task = open_task(instance, "Task_ConfirmReservation")
     web.login("support2")  # support of another department
@@ -99,7 +99,7 @@ def test_other_peoples_task_ids_are_refused_and_logged(web) -> None:  # type: ig
     assert task.state == "open" and task.claimed_by_id is None
 
 
-def test_initiator_cannot_approve_own_case(web, grant: Grants) -> None:  # type: ignore[no-untyped-def]
+def test_initiator_cannot_approve_own_case(web, grant: Grants) -> None:
     # region11 is staff and, in this test, also a support clerk of his own department
     person = user("region11")
     grant(person, "support")

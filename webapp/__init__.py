@@ -114,7 +114,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     if not getattr(api.bp, "_rate_limited", False):
         limiter.limit(rate_limit, key_func=rate_key)(api.bp)
-        api.bp._rate_limited = True  # type: ignore[attr-defined]
+        api.bp._rate_limited = True
     csrf.exempt(api.bp)  # bearer tokens only, no cookies: nothing a forged request could ride on
     app.register_blueprint(api.bp)
     errors.register(app)

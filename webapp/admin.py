@@ -26,13 +26,13 @@ def _int(value: str | None) -> int | None:
 
 
 @bp.route("/users")
-def users():  # type: ignore[no-untyped-def]
+def users():
     return render_template("admin_users.html", rows=people.users())
 
 
 @bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def user_edit(user_id: int | None):  # type: ignore[no-untyped-def]
+def user_edit(user_id: int | None):
     user = people.get_user(user_id) if user_id else None
     errors: dict[str, str] = {}
     status = 200
@@ -57,7 +57,7 @@ def user_edit(user_id: int | None):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/org", methods=["GET", "POST"])
-def org():  # type: ignore[no-untyped-def]
+def org():
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -78,12 +78,12 @@ def org():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/settings")
-def settings_page():  # type: ignore[no-untyped-def]
+def settings_page():
     return _settings_page({}, {})
 
 
 @bp.post("/settings/<key>")
-def setting_change(key: str):  # type: ignore[no-untyped-def]
+def setting_change(key: str):
     value = request.form.get("value", "")
     try:
         changed = settings.save(key[:80], value, current_user, via="web")
@@ -94,6 +94,6 @@ def setting_change(key: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.settings_page"))
 
 
-def _settings_page(errors: dict[str, str], values: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _settings_page(errors: dict[str, str], values: dict[str, str], status: int = 200):
     return render_template("admin_settings.html", rows=settings.overview(with_history=0), errors=errors,
                            values=values, changes=settings.history(limit=100)), status

@@ -30,7 +30,7 @@ class LoginForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login():
     if current_user.is_authenticated:
         return redirect(url_for("inbox.index"))
     form = LoginForm()
@@ -71,7 +71,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     access.log_event("logout", user=current_user, ip=request.remote_addr)
     logout_user()
     session.clear()
@@ -79,7 +79,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/language/<code>", methods=["POST"])
-def language(code: str):  # type: ignore[no-untyped-def]
+def language(code: str):
     if code not in Config.LANGUAGES:
         flash(_("Unknown language."), "error")
     else:

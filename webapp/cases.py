@@ -20,7 +20,7 @@ bp = Blueprint("cases", __name__)
 
 @bp.route("/processes")
 @login_required
-def processes():  # type: ignore[no-untyped-def]
+def processes():
     rows = [(d, definitions.built_for(d)) for d in definitions.latest_all()]
     startable = [(d, b) for d, b in rows if commands.may_start(current_user, b)]
     return render_template("processes.html", rows=startable)
@@ -28,7 +28,7 @@ def processes():  # type: ignore[no-untyped-def]
 
 @bp.route("/processes/<key>/start", methods=["GET", "POST"])
 @login_required
-def start(key: str):  # type: ignore[no-untyped-def]
+def start(key: str):
     definition = definitions.latest(key[:80])
     built = definitions.built_for(definition)
     if not commands.may_start(current_user, built):
@@ -62,13 +62,13 @@ def start(key: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/cases")
 @login_required
-def my_cases():  # type: ignore[no-untyped-def]
+def my_cases():
     return render_template("cases.html", rows=reading.my_cases(current_user))
 
 
 @bp.route("/cases/<int:instance_id>")
 @login_required
-def case_page(instance_id: int):  # type: ignore[no-untyped-def]
+def case_page(instance_id: int):
     view = reading.case_view(instance_id, current_user, request.remote_addr)
     case = view.instance
     return render_template("case.html", instance=case, fields=case_fields(case, view.data, view.whole),
@@ -78,7 +78,7 @@ def case_page(instance_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/cases/<int:instance_id>/diagram.bpmn")
 @login_required
-def diagram(instance_id: int):  # type: ignore[no-untyped-def]
+def diagram(instance_id: int):
     instance = access.case_for(current_user, instance_id, request.remote_addr)
     # Served as inert text for the viewer's fetch(); never rendered by the browser as a document.
     return Response(instance.definition.bpmn_xml, mimetype="text/plain",
@@ -89,7 +89,7 @@ def diagram(instance_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
-def attachment(attachment_id: int):  # type: ignore[no-untyped-def]
+def attachment(attachment_id: int):
     att = reading.attachment(attachment_id, current_user, request.remote_addr)
     inline = att.content_type in ("application/pdf", "image/png", "image/jpeg")
     headers = {
@@ -103,6 +103,6 @@ def attachment(attachment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/notices")
 @login_required
-def notices():  # type: ignore[no-untyped-def]
+def notices():
     rows, openable = reading.notices(current_user)  # a notice links only to a case its reader may open
     return render_template("notices.html", rows=rows, openable=openable)

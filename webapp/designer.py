@@ -29,7 +29,7 @@ class _BadBody(Exception):
 
 
 @bp.errorhandler(Forbidden)
-def _forbidden(exc: Forbidden):  # type: ignore[no-untyped-def]
+def _forbidden(exc: Forbidden):
     """The modeler posts JSON and reads JSON back, whatever it accepts; pages get the error page."""
     if request.method == "POST":
         return jsonify({"error": exc.code, "message": tr(exc.message)}), exc.status
@@ -37,7 +37,7 @@ def _forbidden(exc: Forbidden):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(_BadBody)
-def _bad_body(exc: _BadBody):  # type: ignore[no-untyped-def]
+def _bad_body(exc: _BadBody):
     return jsonify({"error": "invalid", "message": str(exc), "element": None, "element_id": None}), 422
 
 
@@ -60,7 +60,7 @@ def _body() -> tuple[str, str]:
     return xml, designs.safe_filename(body.get("filename"))
 
 
-def _refused(exc: DefinitionError, action: str, xml_size: int):  # type: ignore[no-untyped-def]
+def _refused(exc: DefinitionError, action: str, xml_size: int):
     """422 naming the element, and the refusal in the security log."""
     message = tr(exc.MESSAGE) if isinstance(exc, designs.Unchecked) else str(exc)
     element = None if isinstance(exc, designs.Unchecked) else exc.element
@@ -75,19 +75,19 @@ def _library() -> Path:
 
 
 @bp.route("/")
-def index():  # type: ignore[no-untyped-def]
+def index():
     rows = [(d, definitions.versions(d.key)) for d in definitions.latest_all()]
     return render_template("designer_index.html", rows=rows)
 
 
 @bp.route("/new")
-def new():  # type: ignore[no-untyped-def]
+def new():
     return render_template("designer_edit.html", definition=None, xml_url=None,
                            can_deploy=access.may_deploy(current_user))
 
 
 @bp.route("/<key>/edit")
-def edit(key: str):  # type: ignore[no-untyped-def]
+def edit(key: str):
     version = request.args.get("version", type=int)
     definition = designs.get_version(key, version) if version else definitions.latest(key)
     if definition is None:  # latest() raises NotFound first; this keeps the type checker informed
@@ -98,7 +98,7 @@ def edit(key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<key>/v<int:version>")
-def version_page(key: str, version: int):  # type: ignore[no-untyped-def]
+def version_page(key: str, version: int):
     definition = designs.get_version(key, version)
     versions = definitions.versions(key)
     return render_template("designer_version.html", definition=definition, versions=versions,
@@ -106,7 +106,7 @@ def version_page(key: str, version: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<key>/v<int:version>.bpmn")
-def version_xml(key: str, version: int):  # type: ignore[no-untyped-def]
+def version_xml(key: str, version: int):
     definition = designs.get_version(key, version)
     # Inert text for the modeler's fetch() and for download; never rendered by the browser as a document.
     return Response(definition.bpmn_xml, mimetype="text/plain",
@@ -116,7 +116,7 @@ def version_xml(key: str, version: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<key>/compare")
-def compare(key: str):  # type: ignore[no-untyped-def]
+def compare(key: str):
     versions = definitions.versions(key)
     if not versions:
         definitions.latest(key)  # raises NotFound
@@ -134,7 +134,7 @@ def compare(key: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/validate", methods=["POST"])
-def validate():  # type: ignore[no-untyped-def]
+def validate():
     xml, filename = _body()
     try:
         built = designs.check(xml, _library(), filename)
@@ -145,7 +145,7 @@ def validate():  # type: ignore[no-untyped-def]
 
 @bp.route("/deploy", methods=["POST"])
 @requires(access.DEPLOY)
-def deploy():  # type: ignore[no-untyped-def]
+def deploy():
     xml, filename = _body()
     try:
         result = designs.deploy(xml, _library(), current_user, filename)  # validates first

@@ -24,7 +24,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def respond(status: int, code: str, message: str, fields: dict[str, str] | None = None,  # type: ignore[no-untyped-def]
+def respond(status: int, code: str, message: str, fields: dict[str, str] | None = None,
             figures: dict[str, Any] | None = None):
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
@@ -38,7 +38,7 @@ def respond(status: int, code: str, message: str, fields: dict[str, str] | None 
 
 def register(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
-    def _workflow_error(exc: WorkflowError):  # type: ignore[no-untyped-def]
+    def _workflow_error(exc: WorkflowError):
         recover()  # a refusal saves nothing: what it logged was committed before it was raised
         fields = tr_fields(exc)
         figures = getattr(exc, "figures", None)
@@ -46,14 +46,14 @@ def register(app: Flask) -> None:
         return respond(exc.status, exc.code, tr(exc.message), fields, plain)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(exc: CSRFError):
         recover()
         user = current_user if current_user.is_authenticated else None
         access.log_event("csrf_refused", user=user, ip=request.remote_addr, detail=f"{request.method} {request.path}")
         return respond(400, "csrf", _("The form expired or was not sent by this site. Please reload and try again."))
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException):
         messages = {
             400: _("The request was not understood."),
             403: _("You are not allowed to do this."),
@@ -70,7 +70,7 @@ def register(app: Flask) -> None:
         return body, status, extra
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception):
         recover()
         if is_busy(exc):
             log.warning("database busy on %s %s: %s", request.method, request.path, getattr(exc, "orig", exc))

@@ -25,7 +25,7 @@ VIEWS = ("mine", "groups", "escalated", "done")
 
 @bp.route("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     if not access.works_cases(current_user) and access.may_administer(current_user):
         return redirect(url_for("admin.users"))  # an administrator has no cases to work: land where they work
     view = request.args.get("view", "mine")
@@ -56,7 +56,7 @@ def _uploads() -> dict[str, Upload]:
 
 @bp.route("/tasks/<int:task_id>", methods=["GET", "POST"])
 @login_required
-def task_page(task_id: int):  # type: ignore[no-untyped-def]
+def task_page(task_id: int):
     errors: dict[str, str] = {}
     submitted: dict[str, Any] = {}
     status = 200
@@ -88,7 +88,7 @@ def task_page(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
 @login_required
-def claim(task_id: int):  # type: ignore[no-untyped-def]
+def claim(task_id: int):
     commands.claim(task_id, current_user, ip=request.remote_addr)
     flash(_("You claimed this task."), "success")
     return redirect(url_for("inbox.task_page", task_id=task_id))
@@ -96,7 +96,7 @@ def claim(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/tasks/<int:task_id>/release", methods=["POST"])
 @login_required
-def release(task_id: int):  # type: ignore[no-untyped-def]
+def release(task_id: int):
     commands.release(task_id, current_user, ip=request.remote_addr)
     flash(_("You released this task to your group."), "success")
     return redirect(url_for("inbox.index", view="groups"))
@@ -104,7 +104,7 @@ def release(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/tasks/bulk", methods=["POST"])
 @login_required
-def bulk():  # type: ignore[no-untyped-def]
+def bulk():
     try:
         ids = [int(v) for v in request.form.getlist("task_id")][:500]
     except ValueError:

@@ -16,7 +16,7 @@ bp = Blueprint("profile", __name__)
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     errors: dict[str, str] = {}
     new_token = None
     status = 200
@@ -37,7 +37,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
-def revoke(token_id: int):  # type: ignore[no-untyped-def]
+def revoke(token_id: int):
     tokens.revoke(token_id, current_user)
     flash(_("The token was revoked."), "success")
     return redirect(url_for("profile.index"))

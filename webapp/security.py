@@ -37,7 +37,7 @@ def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[
             check(permission)
             return view(*args, **kwargs)
 
-        wrapper.permission = permission  # type: ignore[attr-defined]
+        wrapper.permission = permission
         return wrapper
 
     return decorate

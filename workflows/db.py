@@ -87,7 +87,7 @@ class BufferedCursor(sqlite3.Cursor):
 class BufferedConnection(sqlite3.Connection):
     """A SQLite connection whose cursors are :class:`BufferedCursor` (``factory=`` of ``sqlite3.connect``)."""
 
-    def cursor(self, factory: Any = BufferedCursor) -> Any:  # type: ignore[override]
+    def cursor(self, factory: Any = BufferedCursor) -> Any:
         return super().cursor(factory)
 
 

@@ -24,7 +24,7 @@ def budget_left(user_id: int | None) -> int:
     return int(settings.get(BUDGET)) - (requested(user_id) if user_id is not None else 0)
 
 
-def check_budget(request) -> None:  # type: ignore[no-untyped-def]
+def check_budget(request) -> None:
     """Start check: a request over what is left is refused before a case exists, showing what is left."""
     if request.user is None:
         return  # the system's own requests are not counted against anyone

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("family_demo")
 
 
 class Api(_Api):
-    def put(self, path: str, data: dict):  # type: ignore[no-untyped-def]
+    def put(self, path: str, data: dict):
         db.session.commit()
         return self.client.put(f"/api/v1{path}", json=data, headers=self.headers)
 

@@ -192,18 +192,18 @@ def _case_for(instance_id: int) -> Any:
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi():
     return jsonify(spec(request.host_url.rstrip("/")))
 
 
 @bp.get("/docs")
-def docs():  # type: ignore[no-untyped-def]
+def docs():
     return render_template("api_docs.html")
 
 
 @bp.get("/processes")
 @token_required
-def processes():  # type: ignore[no-untyped-def]
+def processes():
     out = []
     for d in definitions.latest_all():
         built = definitions.built_for(d)
@@ -217,7 +217,7 @@ def processes():  # type: ignore[no-untyped-def]
 
 @bp.post("/processes/<key>/instances")
 @token_required
-def start(key: str):  # type: ignore[no-untyped-def]
+def start(key: str):
     data = _body()
     uploads = _uploads(data)
     try:
@@ -243,7 +243,7 @@ def _confirmation() -> bool | str:
 
 @bp.get("/tasks")
 @token_required
-def task_list():  # type: ignore[no-untyped-def]
+def task_list():
     view = request.args.get("view", "mine")
     if view not in ("mine", "groups", "escalated", "done"):
         raise Invalid("please correct the highlighted fields", {"view": "not one of the allowed options"})
@@ -261,28 +261,28 @@ def task_list():  # type: ignore[no-untyped-def]
 
 @bp.get("/tasks/<int:task_id>")
 @token_required
-def task_detail(task_id: int):  # type: ignore[no-untyped-def]
+def task_detail(task_id: int):
     return jsonify(_task_detail_json(reading.task_view(task_id, api_user(), request.remote_addr,
                                                        with_history=False)))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
 @token_required
-def claim(task_id: int):  # type: ignore[no-untyped-def]
+def claim(task_id: int):
     task = commands.claim(task_id, api_user(), via=VIA, ip=request.remote_addr)
     return jsonify(_task_json(task, task.instance))
 
 
 @bp.post("/tasks/<int:task_id>/release")
 @token_required
-def release(task_id: int):  # type: ignore[no-untyped-def]
+def release(task_id: int):
     task = commands.release(task_id, api_user(), via=VIA, ip=request.remote_addr)
     return jsonify(_task_json(task, task.instance))
 
 
 @bp.post("/tasks/<int:task_id>/complete")
 @token_required
-def complete(task_id: int):  # type: ignore[no-untyped-def]
+def complete(task_id: int):
     data = _body()
     uploads = _uploads(data)
     done = commands.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
@@ -292,13 +292,13 @@ def complete(task_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/instances/<int:instance_id>")
 @token_required
-def instance_detail(instance_id: int):  # type: ignore[no-untyped-def]
+def instance_detail(instance_id: int):
     return jsonify(_instance_json(_case_for(instance_id)))
 
 
 @bp.get("/instances/<int:instance_id>/history")
 @token_required
-def history(instance_id: int):  # type: ignore[no-untyped-def]
+def history(instance_id: int):
     trail = reading.history(instance_id, api_user(), request.remote_addr)
     items = []
     for row in history_rows(trail.instance, trail.events, trail.whole, trail.data):
@@ -328,21 +328,21 @@ def _setting_view(key: str) -> settings.SettingView:
 @bp.get("/settings")
 @token_required
 @requires(access.ADMINISTER)
-def settings_list():  # type: ignore[no-untyped-def]
+def settings_list():
     return jsonify({"items": [_setting_json(v) for v in settings.overview(with_history=0)]})
 
 
 @bp.get("/settings/<key>")
 @token_required
 @requires(access.ADMINISTER)
-def setting_detail(key: str):  # type: ignore[no-untyped-def]
+def setting_detail(key: str):
     return jsonify(_setting_json(_setting_view(key[:80])))
 
 
 @bp.put("/settings/<key>")
 @token_required
 @requires(access.ADMINISTER)
-def setting_change(key: str):  # type: ignore[no-untyped-def]
+def setting_change(key: str):
     user = api_user()
     payload = request.get_json(silent=True)
     _check_json(payload)

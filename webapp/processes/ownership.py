@@ -18,6 +18,6 @@ PAGE = Page(bp, nav=(NavEntry("registry.index", _l("Client registry"), "registry
 
 @bp.route("/registry")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index():
     view = registry_for(current_user, request.remote_addr, request.path)
     return render_template("processes/ownership/registry.html", groups=view.groups, violations=view.violations)

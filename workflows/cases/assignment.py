@@ -65,7 +65,7 @@ def resolve(task: HumanTask, meta: TaskMeta, instance: ProcessInstance, data: di
             select(HumanTask.completed_by_id).where(HumanTask.instance_id == instance.id,
                                                     HumanTask.spec_id == spec_id, HumanTask.state == "completed")
         ))
-    excluded.discard(None)  # type: ignore[arg-type]
+    excluded.discard(None)
     task.exclusions = [TaskExclusion(user_id=uid) for uid in sorted(excluded)]
     task.bulk = meta.bulk
 

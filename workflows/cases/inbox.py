@@ -24,7 +24,7 @@ class InboxFilter:
     per_page: int = 50
 
 
-def _group_condition(user: User):  # type: ignore[no-untyped-def]
+def _group_condition(user: User):
     """Unassigned, unclaimed tasks one of whose groups the user is in, and not excluded from.
 
     Written as IN (subquery) rather than correlated EXISTS so the database builds
@@ -44,11 +44,11 @@ def _group_condition(user: User):  # type: ignore[no-untyped-def]
     )
 
 
-def _mine_condition(user: User):  # type: ignore[no-untyped-def]
+def _mine_condition(user: User):
     return or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id)
 
 
-def _where(user: User, view: str) -> list:  # type: ignore[type-arg]
+def _where(user: User, view: str) -> list:
     if view == "done":
         return [HumanTask.state == "completed", HumanTask.completed_by_id == user.id]
     conditions = [HumanTask.state == "open"]
@@ -116,7 +116,7 @@ def counts(user: User) -> dict[str, int]:
     mine, groups = _mine_condition(user), _group_condition(user)
     overdue = and_(or_(mine, groups), HumanTask.due_at.is_not(None), HumanTask.due_at < now())
 
-    def tally(cond):  # type: ignore[no-untyped-def]
+    def tally(cond):
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     row = db.session.execute(

@@ -56,8 +56,8 @@ def reset() -> None:
 
 class _ClockDatetime(_dt.datetime):
     @classmethod
-    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
+    def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:
         return _dt.datetime.now(tz) + _offset
 
 
-_timer_module.datetime = _ClockDatetime  # type: ignore[misc]
+_timer_module.datetime = _ClockDatetime

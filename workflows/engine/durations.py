@@ -118,8 +118,8 @@ def _refusing(parse: Any, what: str) -> Any:
     return staticmethod(parse_or_refuse)
 
 
-TimerEventDefinition.get_timedelta_from_start = staticmethod(_bounded_from_start)  # type: ignore[method-assign]
-TimerEventDefinition.get_timedelta_from_end = staticmethod(_bounded_from_end)  # type: ignore[method-assign]
-TimerEventDefinition.parse_iso_duration = _refusing(_parse_duration, "an ISO 8601 duration")  # type: ignore[method-assign]
-TimerEventDefinition.get_datetime = _refusing(_parse_date, "an ISO 8601 date")  # type: ignore[method-assign]
-TimerEventDefinition.parse_iso_recurring_interval = _refusing(_parse_cycle, "an ISO 8601 cycle")  # type: ignore[method-assign]
+TimerEventDefinition.get_timedelta_from_start = staticmethod(_bounded_from_start)
+TimerEventDefinition.get_timedelta_from_end = staticmethod(_bounded_from_end)
+TimerEventDefinition.parse_iso_duration = _refusing(_parse_duration, "an ISO 8601 duration")
+TimerEventDefinition.get_datetime = _refusing(_parse_date, "an ISO 8601 date")
+TimerEventDefinition.parse_iso_recurring_interval = _refusing(_parse_cycle, "an ISO 8601 cycle")

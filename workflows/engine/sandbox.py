@@ -155,7 +155,7 @@ class _BoundOperations(ast.NodeTransformer):
 def _as_load(target: ast.expr) -> ast.expr:
     """The assignment target read as a value (``x`` or ``d['k']`` on the right-hand side)."""
     clone = copy.deepcopy(target)
-    clone.ctx = ast.Load()  # type: ignore[attr-defined]
+    clone.ctx = ast.Load()
     return clone
 
 

@@ -35,7 +35,7 @@ from workflows.engine.xml import BPMN_NS, CAMUNDA_NS, DefinitionError, parse_xml
 class RecordingDMNEngine(DMNEngine):
     """Notes which rules fired so the audit trail can show the auditor."""
 
-    def decide(self, task):  # type: ignore[no-untyped-def]
+    def decide(self, task):
         rules = super().decide(task)
         log = getattr(task.workflow.script_engine, "decisions", None)
         if log is not None:
@@ -49,7 +49,7 @@ class RecordingDMNEngine(DMNEngine):
 
 class _BusinessRuleTaskParser(BusinessRuleTaskParser):
     @staticmethod
-    def get_decision_ref(node):  # type: ignore[no-untyped-def]
+    def get_decision_ref(node):
         """The decision a business rule task runs; SpiffWorkflow reads it (as a raw KeyError
         when missing) while collecting dependencies, before any task is built."""
         ref = (node.get(f"{{{CAMUNDA_NS}}}decisionRef") or "").strip()

@@ -15,7 +15,7 @@ from workflows.errors import Forbidden
 from workflows.processes.ownership.models import ClientOwnership
 
 
-def _through_to_registry(instance) -> None:  # type: ignore[no-untyped-def]
+def _through_to_registry(instance) -> None:
     complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
     counter_pass(instance, user("counter1"))
     complete(instance, "Task_Aggregate", user("support1"), {"batch_ref": "B-1"})

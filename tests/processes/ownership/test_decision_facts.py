@@ -52,7 +52,7 @@ def _options(page: str, field: str) -> dict[str, str]:
             for o in html.fromstring(page).xpath(f'//select[@name="{field}"]/option') if o.get("value")}
 
 
-def test_ruling_on_an_owned_client_shows_owner_unit_entry_and_names_both(web) -> None:  # type: ignore[no-untyped-def]
+def test_ruling_on_an_owned_client_shows_owner_unit_entry_and_names_both(web) -> None:
     id_no = unique_id_number()
     first = _registered("staff04", id_no)
     entry = db.session.scalars(select(ClientOwnership).where(ClientOwnership.client_id_number == id_no)).one()
@@ -91,7 +91,7 @@ def test_ruling_on_an_owned_client_shows_owner_unit_entry_and_names_both(web) ->
     assert f"Assign to the existing owner or reserver ({owner.full_name})" in case_page
 
 
-def test_ruling_on_a_reserved_client_links_the_running_registration(web) -> None:  # type: ignore[no-untyped-def]
+def test_ruling_on_a_reserved_client_links_the_running_registration(web) -> None:
     id_no = unique_id_number()
     first = cases.start_case("client_ownership", user("staff02"), registration(id_no))  # still waiting
     second = cases.start_case("client_ownership", user("staff03"), registration(id_no))
@@ -113,7 +113,7 @@ def test_ruling_on_a_reserved_client_links_the_running_registration(web) -> None
     assert web.client.get(f"/cases/{first.id}").status_code == 403  # decided: no longer a reason to open it
 
 
-def test_staff_is_warned_at_pre_registration_and_confirms(web) -> None:  # type: ignore[no-untyped-def]
+def test_staff_is_warned_at_pre_registration_and_confirms(web) -> None:
     id_no = unique_id_number()
     _registered("staff04", id_no, effective="2026-09-30")
     web.login("staff05")
@@ -146,7 +146,7 @@ def test_staff_is_warned_at_pre_registration_and_confirms(web) -> None:  # type:
     assert web.post("/processes/client_ownership/start", registration(unique_id_number())).status_code == 302
 
 
-def test_support_is_warned_when_confirming(web) -> None:  # type: ignore[no-untyped-def]
+def test_support_is_warned_when_confirming(web) -> None:
     id_no = unique_id_number()
     first = cases.start_case("client_ownership", user("staff01"), registration(id_no))
     second = cases.start_case("client_ownership", user("staff06"), registration(id_no))
@@ -161,7 +161,7 @@ def test_support_is_warned_when_confirming(web) -> None:  # type: ignore[no-unty
     assert api_warning["kind"] == "ownership_reserved" and api_warning["details"]["case_id"] == first.id
 
 
-def test_the_api_warns_at_start_and_takes_the_confirmation(api_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_warns_at_start_and_takes_the_confirmation(api_client) -> None:
     id_no = unique_id_number()
     first = cases.start_case("client_ownership", user("staff01"), registration(id_no))
     staff = api_client("staff02")
@@ -182,7 +182,7 @@ def test_the_api_warns_at_start_and_takes_the_confirmation(api_client) -> None: 
 
 
 @pytest.fixture
-def api_client(web):  # type: ignore[no-untyped-def]
+def api_client(web):
     return lambda username: Api(web.client, username)
 
 
@@ -197,7 +197,7 @@ def _shown_id(page: str) -> str:
     return html.fromstring(page).xpath('//dd[@data-key="client_id_number"]')[0].text_content().strip()
 
 
-def test_counter_clerk_sees_the_whole_id_on_their_step_only(web) -> None:  # type: ignore[no-untyped-def]
+def test_counter_clerk_sees_the_whole_id_on_their_step_only(web) -> None:
     instance, id_no = _counter_ready()
     task = open_task(instance, "Task_CounterOpening")
     web.login("counter1")
@@ -222,7 +222,7 @@ def test_counter_clerk_sees_the_whole_id_on_their_step_only(web) -> None:  # typ
     assert id_no not in closed and "*" in _shown_id(closed)
 
 
-def test_notices_link_only_to_cases_their_reader_may_open(web) -> None:  # type: ignore[no-untyped-def]
+def test_notices_link_only_to_cases_their_reader_may_open(web) -> None:
     id_no = unique_id_number()
     name = f"通知客户{id_no[-5:]}"
     _registered("staff04", id_no, name=name)
