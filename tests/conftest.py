@@ -79,6 +79,11 @@ def client(app: Flask) -> FlaskClient:
 _ids = itertools.count(1)
 
 
+def unique_username(prefix: str) -> str:
+    """A username no other test uses (one counter for the whole run, so prefixes may repeat)."""
+    return f"{prefix}{os.getpid() % 10000}x{next(_ids)}"
+
+
 def unique_id_number() -> str:
     """A client ID number no other test uses."""
     return f"{os.getpid() % 1000:03d}{next(_ids):06d}{len(str(os.getpid()))}X"[:18].rjust(18, "1")

@@ -4,13 +4,10 @@ the API; nobody changes their own roles; every role change is in the security lo
 
 from __future__ import annotations
 
-import itertools
-import os
-
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tests.conftest import unique_id_number, user
+from tests.conftest import unique_id_number, unique_username, user
 from tests.processes.ownership.steps import complete, counter_pass, open_task, registration
 from workflows.branch import people, tokens
 from workflows.branch.models import User
@@ -18,11 +15,9 @@ from workflows.cases import commands as cases
 from workflows.cases.models import Attachment, Notice, ProcessInstance, SecurityEvent
 from workflows.db import db
 
-_names = itertools.count(1)
-
 
 def _username(prefix: str) -> str:
-    return f"{prefix}{os.getpid() % 10000}x{next(_names)}"
+    return unique_username(prefix)
 
 
 def _case_with_file() -> tuple[ProcessInstance, Attachment, int]:

@@ -4,8 +4,6 @@ webapp.security.requires / protect, each refusal logged once; refusals are value
 from __future__ import annotations
 
 import ast
-import itertools
-import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from flask import Flask, g
 from flask_login import login_user
 from sqlalchemy import select
 
-from tests.conftest import user
+from tests.conftest import unique_username, user
 from webapp.security import requires
 from workflows.branch import accounts, people, tokens
 from workflows.cases import access
@@ -22,7 +20,6 @@ from workflows.db import db
 from workflows.errors import Forbidden
 
 ROOT = Path(__file__).resolve().parent.parent
-_names = itertools.count(1)
 
 
 def _refusals() -> list[SecurityEvent]:
@@ -130,7 +127,7 @@ def test_webapp_reaches_the_database_only_through_workflows() -> None:
 
 
 def test_login_refusals_are_values_with_a_code() -> None:
-    name = f"thr{os.getpid() % 10000}x{next(_names)}"
+    name = unique_username("thr")
     for _ in range(3):
         found, why = accounts.authenticate(name, "wrong", "10.0.0.1")
         assert found is None and why == accounts.WRONG
@@ -141,7 +138,7 @@ def test_login_refusals_are_values_with_a_code() -> None:
 
 
 def test_cli_set_password_keeps_the_password_rule(app: Flask) -> None:
-    name = f"cli{os.getpid() % 10000}x{next(_names)}"
+    name = unique_username("cli")
     people.save_user(None, username=name, full_name="命令行", roles=["staff"], unit_id=None, active=True,
                      password="first-pass-1", actor=None)
     runner = app.test_cli_runner()
