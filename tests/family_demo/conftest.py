@@ -1,4 +1,5 @@
-"""Plugs the test family in, the way a real family is: one registration, its diagram deployed."""
+"""Plugs the test family in, the way a real family is: one registration, its diagram deployed
+with the decision table it uses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ from workflows.cases import definitions
 from workflows.db import db
 
 HERE = Path(__file__).resolve().parent
+DIAGRAM = "family_demo_request.bpmn"
+ROUTE = "family_demo_route.dmn"  # the decision table's file name is its key among deployed tables
+
+
+def deploy_family(route_xml: str | None = None) -> definitions.DeployResult:
+    """Deploy the family's diagram with its route table (the file's, unless another text is given)."""
+    table = route_xml if route_xml is not None else (HERE / ROUTE).read_text("utf-8")
+    return definitions.deploy((HERE / DIAGRAM).read_text("utf-8"), {ROUTE: table}, filename=DIAGRAM)
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +32,6 @@ def family_demo(app: Flask) -> Iterator[processes.Family]:
     if FAMILY not in processes.families():
         processes.register(FAMILY)
     with app.app_context():
-        definitions.deploy((HERE / "family_demo_request.bpmn").read_text("utf-8"),
-                           filename="family_demo_request.bpmn")
+        deploy_family()
         db.session.commit()
     yield FAMILY

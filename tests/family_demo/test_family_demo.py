@@ -1,8 +1,9 @@
 """A small family under tests/ plugs in with its own files and one registration, and
 shows each hook the platform gives families working on the real engine and database:
 its own functions (and no other family's), a start check refusing with its figure, a
-setting changed with its history, a scheduled job firing once with two sweepers, and
-cases started by the system (by the job, and by another case)."""
+setting changed with its history, a scheduled job firing once with two sweepers, cases
+started by the system (by the job, and by another case), and a decision table of its own
+pinned by version."""
 
 from __future__ import annotations
 
@@ -17,16 +18,16 @@ from sqlalchemy import func, select
 
 from tests.conftest import ROOT, user
 from tests.family_demo import FAMILY, jobs, rules
-from tests.family_demo.conftest import HERE
+from tests.family_demo.conftest import HERE, ROUTE, deploy_family
 from tests.processes.ownership.steps import complete, open_task
 from tests.test_api import Api as _Api
 from workflows import processes
 from workflows.branch import settings
 from workflows.branch.models import SettingChange, StoredSetting
 from workflows.cases import commands as cases
-from workflows.cases import definitions, integrity
+from workflows.cases import decisions, definitions, integrity
 from workflows.cases import jobs as platform_jobs
-from workflows.cases.models import AuditEvent, ProcessInstance, SecurityEvent
+from workflows.cases.models import AuditEvent, DecisionDefinition, ProcessInstance, SecurityEvent
 from workflows.db import db
 from workflows.engine.xml import DefinitionError
 from workflows.errors import Refused
@@ -298,3 +299,62 @@ def test_deployment_of_the_library_is_unchanged_by_the_family() -> None:
     assert processes.function_names("client_ownership") >= {"register_ownership", "notify"}
     assert "record_budget" not in processes.function_names("client_ownership")
     assert "register_ownership" not in processes.function_names(rules.PROCESS_KEY)
+
+
+# --- a decision table of its own: versioned, pinned by each process version ------------------
+
+
+@pytest.fixture
+def route_table() -> Iterator[str]:
+    """Tests that deploy another route table deploy the family's own again afterwards, so the latest
+    version runs the table in the file (as new versions of their own: deployed versions are kept)."""
+    own = (HERE / ROUTE).read_text("utf-8")
+    yield own
+    db.session.rollback()
+    if definitions.latest(rules.PROCESS_KEY).dmn_xml != {ROUTE: own}:
+        deploy_family()
+        db.session.commit()
+
+
+def _decided(instance: ProcessInstance) -> tuple[str, str]:
+    """(the route in the case's data, the rule the history says decided it). The table's hit policy is
+    FIRST: the history lists the matching rows in table order, and the first of them decides."""
+    event = _events(instance, "decision")
+    assert len(event) == 1 and event[0].task_spec == "Rule_Route"
+    return cases.instance_data(instance)["route"], event[0].changes["rules"][1][0]["id"]
+
+
+def test_a_changed_route_table_is_a_new_version_and_a_case_keeps_the_table_it_started_with(route_table) -> None:
+    staff, gm = user("staff19"), user("gm")
+    first = definitions.versions(rules.PROCESS_KEY)[0]  # the fixture's deployment
+    assert [(d.key, d.version, d.dmn_xml) for d in first.decisions] == [(ROUTE, 1, route_table)]
+    current = definitions.latest(rules.PROCESS_KEY)
+    pinned = current.decisions[0]
+    assert pinned.dmn_xml == route_table and pinned.decision_ids == ["family_demo_route"]
+    assert decisions.latest(ROUTE).id == pinned.id
+    old_case = cases.start_case(rules.PROCESS_KEY, staff, {"amount": "300", "purpose": "lamp"})
+    assert not deploy_family().created  # the same texts again: nothing new
+
+    lower = route_table.replace("&gt;= 500", "&gt;= 200", 1)  # the branch lowers the committee's threshold
+    assert lower != route_table
+    changed = deploy_family(lower)
+    db.session.commit()
+    assert changed.created and changed.definition.version == current.version + 1
+    rows = list(db.session.scalars(select(DecisionDefinition).where(DecisionDefinition.key == ROUTE)
+                                   .order_by(DecisionDefinition.version)))
+    assert rows[-1].version == pinned.version + 1 and rows[-1].dmn_xml == lower
+    assert [d.id for d in changed.definition.decisions] == [rows[-1].id]
+    db.session.refresh(current)
+    assert [d.id for d in current.decisions] == [pinned.id]  # the earlier version still pins its table
+    new_case = cases.start_case(rules.PROCESS_KEY, staff, {"amount": "300", "purpose": "lamp"})
+    assert (old_case.definition_id, new_case.definition_id) == (current.id, changed.definition.id)
+
+    definitions.ENGINE.forget()  # as after a restart: the specs are built again from what the database pins
+    for case in (old_case, new_case):
+        complete(case, "Task_Review", gm, {"decision": "approve"})
+        db.session.refresh(case)
+        assert open_task(case, "Task_Confirm").state == "open"
+    assert _decided(old_case) == ("desk", "Rule_desk")  # 300 < 500: the table it started with
+    assert _decided(new_case) == ("committee", "Rule_committee")  # 300 >= 200: the new table
+    for case in (old_case, new_case):
+        assert integrity.check(case.id, use_checkpoint=False).problems == []
