@@ -318,10 +318,12 @@ def route_table() -> Iterator[str]:
 
 def _decided(instance: ProcessInstance) -> tuple[str, str]:
     """(the route in the case's data, the rule the history says decided it). The table's hit policy is
-    FIRST: the history lists the matching rows in table order, and the first of them decides."""
+    FIRST: both rows may match, but only the first one decides, and only it is in the history."""
     event = _events(instance, "decision")
     assert len(event) == 1 and event[0].task_spec == "Rule_Route"
-    return cases.instance_data(instance)["route"], event[0].changes["rules"][1][0]["id"]
+    fired = event[0].changes["rules"][1]
+    assert len(fired) == 1
+    return cases.instance_data(instance)["route"], fired[0]["id"]
 
 
 def test_a_changed_route_table_is_a_new_version_and_a_case_keeps_the_table_it_started_with(route_table) -> None:

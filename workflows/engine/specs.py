@@ -25,6 +25,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from workflows.engine import clock, durations  # noqa: F401 - install the engine clock and bounded timers
@@ -33,16 +34,18 @@ from workflows.engine.xml import BPMN_NS, CAMUNDA_NS, DefinitionError, parse_xml
 
 
 class RecordingDMNEngine(DMNEngine):
-    """Notes which rules fired so the audit trail can show the auditor."""
+    """Notes which rules fired so the audit trail can show the auditor: under COLLECT every
+    matching rule gives the result; under any other hit policy only the first one does."""
 
     def decide(self, task):
         rules = super().decide(task)
+        fired = rules if self.decision_table.hit_policy == HitPolicy.COLLECT.value else rules[:1]
         log = getattr(task.workflow.script_engine, "decisions", None)
         if log is not None:
             log.append({
                 "task": task.task_spec.bpmn_id,
                 "table": getattr(self.decision_table, "name", None) or self.decision_table.id,
-                "rules": [{"id": r.id, "row": r.row_number, "description": r.description} for r in rules],
+                "rules": [{"id": r.id, "row": r.row_number, "description": r.description} for r in fired],
             })
         return rules
 
