@@ -276,9 +276,7 @@ def test_control_characters_on_the_web_form_get_a_field_message(web) -> None:
 def test_control_characters_in_a_file_name_are_refused(api) -> None:
     case_id = api("staff10").post("/processes/client_ownership/instances",
                                   registration(unique_id_number())).get_json()["id"]
-    support = api("support2")
-    support.post(f"/tasks/{support.open_task(case_id, 'Task_ConfirmReservation')['id']}/complete",
-                 {"decision": "approve"})
+    api("support2").complete_step(case_id, "Task_ConfirmReservation", {"decision": "approve"})
     counter = api("counter2")
     task = counter.open_task(case_id, "Task_CounterOpening")
     upload = {"filename": "form\x00.pdf", "content_type": "application/pdf",
