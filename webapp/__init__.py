@@ -103,7 +103,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, template_helpers
     from .api.auth import rate_key
-    from .api.routes import rate_limit
+    from .api.blueprint import rate_limit
     from .inputs import register as register_inputs
     from .processes import register as register_family_pages
 

@@ -1,5 +1,10 @@
-"""The JSON API under /api/v1: token-authenticated, described by OpenAPI 3."""
+"""The JSON API under /api/v1: token-authenticated, described by OpenAPI 3.
 
-from .routes import bp
+One module per area registers its views on ``bp`` and describes them (``PATHS``,
+``SCHEMAS``); ``openapi.MODULES`` lists them.
+"""
+
+from . import docs, instances, processes, settings, tasks  # noqa: F401 - they register their views
+from .blueprint import bp
 
 __all__ = ["bp"]

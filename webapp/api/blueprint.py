@@ -1,0 +1,29 @@
+"""The API blueprint and what every API request goes through first."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from workflows.errors import Invalid
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+VIA = "api"
+
+# endpoint → the query parameters it reads; each view module declares its own.
+QUERY_PARAMS: dict[str, set[str]] = {}
+OPEN_ENDPOINTS = {"api.openapi", "api.docs"}
+
+
+@bp.before_request
+def _known_query_parameters_only() -> None:
+    """A misspelt filter should fail loudly, not be ignored."""
+    allowed = QUERY_PARAMS.get(request.endpoint or "", set())
+    unknown = sorted(set(request.args) - allowed)
+    if unknown and request.endpoint not in OPEN_ENDPOINTS:
+        raise Invalid("please correct the highlighted fields", {name or "(empty)": "unknown parameter"
+                                                                 for name in unknown})
+
+
+def rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "600 per minute")

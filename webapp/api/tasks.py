@@ -1,0 +1,119 @@
+"""Tasks: the inbox, one task with its form, claim, release, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from workflows.cases import commands, inbox, reading
+from workflows.errors import Invalid
+
+from . import inputs, shapes
+from .auth import api_user, token_required
+from .blueprint import QUERY_PARAMS, VIA, bp
+from .schema import BODY, ID_PATH, SECURED, errors, json_response, ref
+
+QUERY_PARAMS["api.task_list"] = {"view", "process", "q", "overdue", "page", "per_page"}
+
+
+@bp.get("/tasks")
+@token_required
+def task_list():
+    view = request.args.get("view", "mine")
+    if view not in ("mine", "groups", "escalated", "done"):
+        raise Invalid("please correct the highlighted fields", {"view": "not one of the allowed options"})
+    f = inbox.InboxFilter(view=view, process_key=(request.args.get("process") or None),
+                          overdue=inputs.bool_arg("overdue"), text=(request.args.get("q") or "")[:50] or None,
+                          page=inputs.int_arg("page", 1, 1, 100_000),
+                          per_page=inputs.int_arg("per_page", 50, 1, inputs.MAX_PER_PAGE))
+    rows, total = inbox.tasks(api_user(), f)
+    cases_by_id = reading.cases_by_id(r.instance_id for r in rows)  # one query for the page, not one per task
+    return jsonify({"items": [shapes.task(r, cases_by_id[r.instance_id]) for r in rows], "total": total,
+                    "page": f.page, "per_page": f.per_page})
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def task_detail(task_id: int):
+    return jsonify(shapes.task_detail(reading.task_view(task_id, api_user(), request.remote_addr,
+                                                        with_history=False)))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@token_required
+def claim(task_id: int):
+    task = commands.claim(task_id, api_user(), via=VIA, ip=request.remote_addr)
+    return jsonify(shapes.task(task, task.instance))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@token_required
+def release(task_id: int):
+    task = commands.release(task_id, api_user(), via=VIA, ip=request.remote_addr)
+    return jsonify(shapes.task(task, task.instance))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete(task_id: int):
+    data = inputs.data()
+    uploads = inputs.uploads(data)
+    done = commands.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
+    return jsonify({"task_id": done.task_id, "status": "completed",
+                    "instance": shapes.instance(reading.case(done.instance_id))})
+
+
+SCHEMAS: dict[str, Any] = {
+    "Task": {"type": "object", "required": ["id", "name", "task_key", "state", "instance_id", "form"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "task_key": {"type": "string"},
+        "state": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+        "instance_id": {"type": "integer"}, "case_title": {"type": "string"}, "process_key": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time", "nullable": True},
+        "overdue": {"type": "boolean"}, "bulk": {"type": "boolean"},
+        "form": {"type": "array", "items": ref("FormField")},
+        "data": {"type": "object", "additionalProperties": True,
+                 "description": "single task only: case data, masked except the fields the step reveals "
+                                "(task property `reveal`) to the one who may act on it"},
+        "warnings": {"type": "array", "items": ref("Warning"),
+                     "description": "single task only: facts to decide with (task property `warnings`)"}}},
+    "TaskList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
+        "items": {"type": "array", "items": ref("Task")}, "total": {"type": "integer"},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"}}},
+    "Completion": {"type": "object", "required": ["task_id", "status", "instance"], "properties": {
+        "task_id": {"type": "integer"}, "status": {"type": "string", "enum": ["completed"]},
+        "instance": ref("Instance")}},
+}
+
+_TASK_OP = {"parameters": [{"name": "task_id", **ID_PATH}], "security": SECURED}
+
+PATHS: dict[str, Any] = {
+    "/api/v1/tasks": {"get": {
+        "summary": "My tasks and my groups' tasks", "security": SECURED,
+        "parameters": [
+            {"name": "view", "in": "query", "schema": {"type": "string",
+                                                      "enum": ["mine", "groups", "escalated", "done"]}},
+            {"name": "process", "in": "query", "schema": {"type": "string"}},
+            {"name": "q", "in": "query", "schema": {"type": "string"}},
+            {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
+            {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
+        "responses": {"200": json_response(ref("TaskList"), "A page of tasks"), **errors("401", "422", "429")}}},
+    "/api/v1/tasks/{task_id}": {"get": {
+        **_TASK_OP, "summary": "One task with its form",
+        "responses": {"200": json_response(ref("Task"), "The task"),
+                      **errors("401", "403", "404", "422", "429")}}},
+    "/api/v1/tasks/{task_id}/claim": {"post": {
+        **_TASK_OP, "summary": "Claim a group task",
+        "responses": {"200": json_response(ref("Task"), "Claimed"),
+                      **errors("401", "403", "404", "409", "422", "429")}}},
+    "/api/v1/tasks/{task_id}/release": {"post": {
+        **_TASK_OP, "summary": "Give a claimed task back to the group",
+        "responses": {"200": json_response(ref("Task"), "Released"),
+                      **errors("401", "403", "404", "409", "422", "429")}}},
+    "/api/v1/tasks/{task_id}/complete": {"post": {
+        **_TASK_OP, "summary": "Complete a task with its form data", "requestBody": BODY,
+        "responses": {"200": json_response(ref("Completion"), "Completed"),
+                      **errors("400", "401", "403", "404", "409", "422", "429")}}},
+}
