@@ -14,9 +14,9 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
+from tests.api.client import Api
 from tests.conftest import ROOT, TEST_BPMN, unique_id_number, user
 from tests.processes.ownership.steps import PDF, registration
-from tests.test_api import Api
 from webapp import create_app
 from webapp.config import engine_options
 from workflows.branch import tokens

@@ -8,9 +8,9 @@ from typing import Any
 from lxml import html
 from sqlalchemy import select
 
+from tests.api.client import Api
 from tests.conftest import unique_id_number, user
 from tests.processes.ownership.steps import PDF, complete, counter_pass, open_task, registration
-from tests.test_api import Api
 from workflows.branch.models import Violation
 from workflows.cases import commands as cases
 from workflows.cases import step_values

@@ -16,11 +16,11 @@ from flask import Flask
 from flask_babel import refresh
 from sqlalchemy import func, select
 
+from tests.api.client import Api as _Api
 from tests.conftest import ROOT, user
 from tests.family_demo import FAMILY, jobs, rules
 from tests.family_demo.conftest import HERE, ROUTE, deploy_family
 from tests.processes.ownership.steps import complete, open_task
-from tests.test_api import Api as _Api
 from workflows import processes
 from workflows.branch import settings
 from workflows.branch.models import SettingChange, StoredSetting

@@ -8,9 +8,9 @@ import pytest
 from lxml import html
 from sqlalchemy import select
 
+from tests.api.client import Api
 from tests.conftest import unique_id_number, user
 from tests.processes.ownership.steps import complete, counter_pass, open_specs, open_task, registration
-from tests.test_api import Api
 from workflows.cases import commands as cases
 from workflows.cases import definitions
 from workflows.cases.models import AuditEvent, ProcessInstance
