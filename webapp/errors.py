@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from workflows.cases import access
 from workflows.db import is_busy, recover
-from workflows.errors import WorkflowError
+from workflows.errors import WorkflowError, field_code
 
 from .i18n import tr, tr_fields
 
@@ -25,11 +25,12 @@ def wants_json() -> bool:
 
 
 def respond(status: int, code: str, message: str, fields: dict[str, str] | None = None,
-            figures: dict[str, Any] | None = None):
+            figures: dict[str, Any] | None = None, field_codes: dict[str, str] | None = None):
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
         if fields:
             body["fields"] = fields
+            body["field_codes"] = field_codes or {key: "invalid" for key in fields}
         if figures:  # the numbers behind a refusal, for programs
             body["figures"] = figures
         return jsonify(body), status
@@ -43,7 +44,8 @@ def register(app: Flask) -> None:
         fields = tr_fields(exc)
         figures = getattr(exc, "figures", None)
         plain = {k: v if isinstance(v, (int, float, bool)) or v is None else str(v) for k, v in (figures or {}).items()}
-        return respond(exc.status, exc.code, tr(exc.message), fields, plain)
+        codes = {key: field_code(value) for key, value in exc.fields.items()}
+        return respond(exc.status, exc.code, tr(exc.message), fields, plain, codes)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

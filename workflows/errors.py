@@ -6,28 +6,41 @@ from typing import Any
 
 class Msg(str):
     """An English message that remembers its template and values, so the web
-    layer can translate the template and fill the values in the user's language."""
+    layer can translate the template and fill the values in the user's language.
+    A field's message also carries its stable ``code`` (``required``, ``too_long``…):
+    programs branch on the code, people read the message."""
 
     template: str
     params: dict[str, Any]
+    code: str | None
 
-    def __new__(cls, template: str, **params: Any) -> "Msg":
+    def __new__(cls, template: str, *, code: str | None = None, **params: Any) -> "Msg":
         obj = super().__new__(cls, template % params if params else template)
         obj.template = template
         obj.params = params
+        obj.code = code
         return obj
 
 
+def field_code(message: Any) -> str:
+    """The stable code of a field's message; ``invalid`` when it names none."""
+    return getattr(message, "code", None) or "invalid"
+
+
 class WorkflowError(Exception):
-    """Base class; ``status`` is the HTTP status a view should answer with."""
+    """Base class; ``status`` is the HTTP status a view should answer with, ``code`` the
+    stable code a program branches on: the class's, or a finer one given to the instance
+    (``Conflict(..., code="claimed_by_other")``)."""
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, fields: dict[str, str] | None = None, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        if code is not None:
+            self.code = code
 
     def __str__(self) -> str:
         if not self.fields:
@@ -63,8 +76,8 @@ class Refused(Invalid):
 
     code = "refused"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message, fields)
+    def __init__(self, message: str, fields: dict[str, str] | None = None, *, code: str | None = None) -> None:
+        super().__init__(message, fields, code=code)
         self.figures: dict[str, Any] = dict(getattr(message, "params", None) or {})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from workflows.errors import Invalid
+from workflows.errors import Invalid, Msg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -13,6 +13,7 @@ VIA = "api"
 # endpoint → the query parameters it reads; each view module declares its own.
 QUERY_PARAMS: dict[str, set[str]] = {}
 OPEN_ENDPOINTS = {"api.openapi", "api.docs"}
+UNKNOWN_PARAMETER = Msg("unknown parameter", code="unknown_parameter")
 
 
 @bp.before_request
@@ -21,7 +22,7 @@ def _known_query_parameters_only() -> None:
     allowed = QUERY_PARAMS.get(request.endpoint or "", set())
     unknown = sorted(set(request.args) - allowed)
     if unknown and request.endpoint not in OPEN_ENDPOINTS:
-        raise Invalid("please correct the highlighted fields", {name or "(empty)": "unknown parameter"
+        raise Invalid("please correct the highlighted fields", {name or "(empty)": UNKNOWN_PARAMETER
                                                                  for name in unknown})
 
 

@@ -8,13 +8,23 @@ from typing import Any
 
 from flask import request
 
-from workflows.cases.forms import CONTROL_CHARACTERS, Upload, escaped, has_control_characters
+from workflows.cases.forms import (
+    CONTROL_CHARACTERS,
+    NOT_A_FILE,
+    NOT_A_WHOLE_NUMBER,
+    NOT_YES_OR_NO,
+    Upload,
+    escaped,
+    has_control_characters,
+)
 from workflows.errors import Invalid, Msg
 
 MAX_JSON_DEPTH = 16
 _TOO_DEEP = Msg("the JSON body may be nested at most %(n)s levels deep", n=MAX_JSON_DEPTH)
 MAX_UPLOAD_B64 = 8 * 1024 * 1024
 MAX_PER_PAGE = 200
+_NESTED = Msg("nested too deeply", code="too_deep")
+_NOT_AN_OBJECT = Msg("must be an object", code="not_an_object")
 
 
 def payload() -> dict[str, Any]:
@@ -22,13 +32,13 @@ def payload() -> dict[str, Any]:
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # Python's JSON parser recurses once per level: 990 levels exhaust the stack
-        raise Invalid(_TOO_DEEP, {"body": "nested too deeply"}) from None
+        raise Invalid(_TOO_DEEP, {"body": _NESTED}) from None
     if body is None and request.get_data():
-        raise Invalid("the body must be JSON", {"body": "not valid JSON"})
+        raise Invalid("the body must be JSON", {"body": Msg("not valid JSON", code="not_json")})
     body = body if body is not None else {}
     check_json(body)
     if not isinstance(body, dict):
-        raise Invalid("the body must be a JSON object", {"body": "must be an object"})
+        raise Invalid("the body must be a JSON object", {"body": _NOT_AN_OBJECT})
     return body
 
 
@@ -36,7 +46,7 @@ def data() -> dict[str, Any]:
     """The ``data`` member of the request's JSON object: form field id → value."""
     values = payload().get("data", {})
     if not isinstance(values, dict):
-        raise Invalid("please correct the highlighted fields", {"data": "must be an object"})
+        raise Invalid("please correct the highlighted fields", {"data": _NOT_AN_OBJECT})
     return values
 
 
@@ -47,7 +57,7 @@ def check_json(value: Any) -> None:
     while stack:
         value, depth, where = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            raise Invalid(_TOO_DEEP, {"body": "nested too deeply"})
+            raise Invalid(_TOO_DEEP, {"body": _NESTED})
         if isinstance(value, dict):
             for key, item in value.items():
                 if has_control_characters(key, multiline=True):
@@ -76,11 +86,11 @@ def uploads(values: dict[str, Any]) -> dict[str, Upload]:
             continue
         encoded, filename = value.get("content_base64"), value.get("filename")
         if not isinstance(encoded, str) or not isinstance(filename, str) or len(encoded) > MAX_UPLOAD_B64:
-            raise Invalid("please correct the highlighted fields", {key: "not a valid file"})
+            raise Invalid("please correct the highlighted fields", {key: NOT_A_FILE})
         try:
             content = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise Invalid("please correct the highlighted fields", {key: "not a valid file"}) from None
+            raise Invalid("please correct the highlighted fields", {key: NOT_A_FILE}) from None
         content_type = value.get("content_type") if isinstance(value.get("content_type"), str) else ""
         found[key] = Upload(filename[:200], content_type or "application/octet-stream", content)
         del values[key]
@@ -94,16 +104,16 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise Invalid("please correct the highlighted fields", {name: "must be a whole number"}) from None
+        raise Invalid("please correct the highlighted fields", {name: NOT_A_WHOLE_NUMBER}) from None
     if not low <= value <= high:
-        raise Invalid("please correct the highlighted fields", {name: "out of range"})
+        raise Invalid("please correct the highlighted fields", {name: Msg("out of range", code="out_of_range")})
     return value
 
 
 def bool_arg(name: str) -> bool:
     raw = request.args.get(name, "false").lower()
     if raw not in ("true", "false", "1", "0"):
-        raise Invalid("please correct the highlighted fields", {name: "must be yes or no"})
+        raise Invalid("please correct the highlighted fields", {name: NOT_YES_OR_NO})
     return raw in ("true", "1")
 
 
@@ -113,5 +123,6 @@ def confirmation() -> bool | str:
     if isinstance(value, bool):
         return value
     if not isinstance(value, str):
-        raise Invalid("please correct the highlighted fields", {"confirm_warnings": "must be a text or true"})
+        raise Invalid("please correct the highlighted fields",
+                      {"confirm_warnings": Msg("must be a text or true", code="wrong_type")})
     return value[:64]

@@ -38,7 +38,7 @@ def start(key: str):
     uploads = inputs.uploads(data)
     try:
         instance = commands.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr,
-                                       uploads=uploads, confirmed=inputs.confirmation())
+                                       uploads=uploads, confirmed=inputs.confirmation(), known_only=True)
     except Unconfirmed as exc:  # like the start page: the warnings, and the value that confirms them
         return jsonify({"error": exc.code, "message": tr(exc.message), "warnings": shapes.warnings(exc.alerts),
                         "confirm_warnings": exc.fingerprint}), 409

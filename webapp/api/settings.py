@@ -8,6 +8,7 @@ from flask import jsonify
 
 from workflows.branch import settings as branch_settings
 from workflows.cases import access
+from workflows.cases.forms import REQUIRED
 from workflows.errors import Invalid
 
 from ..i18n import tr
@@ -52,7 +53,7 @@ def setting_detail(key: str):
 def setting_change(key: str):
     value = inputs.payload().get("value")
     if value is None or isinstance(value, (dict, list)):
-        raise Invalid("please correct the highlighted fields", {"value": "this field is required"})
+        raise Invalid("please correct the highlighted fields", {"value": REQUIRED})
     branch_settings.save(key[:80], value, api_user(), via=VIA)
     return jsonify(_setting_json(_setting_view(key[:80])))
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify, request
 
 from workflows.cases import commands, inbox, reading
+from workflows.cases.forms import NOT_AN_OPTION
 from workflows.errors import Invalid
 
 from . import inputs, shapes
@@ -22,7 +23,7 @@ QUERY_PARAMS["api.task_list"] = {"view", "process", "q", "overdue", "page", "per
 def task_list():
     view = request.args.get("view", "mine")
     if view not in ("mine", "groups", "escalated", "done"):
-        raise Invalid("please correct the highlighted fields", {"view": "not one of the allowed options"})
+        raise Invalid("please correct the highlighted fields", {"view": NOT_AN_OPTION})
     f = inbox.InboxFilter(view=view, process_key=(request.args.get("process") or None),
                           overdue=inputs.bool_arg("overdue"), text=(request.args.get("q") or "")[:50] or None,
                           page=inputs.int_arg("page", 1, 1, 100_000),
@@ -59,7 +60,8 @@ def release(task_id: int):
 def complete(task_id: int):
     data = inputs.data()
     uploads = inputs.uploads(data)
-    done = commands.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads)
+    done = commands.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads,
+                                   known_only=True)
     return jsonify({"task_id": done.task_id, "status": "completed",
                     "instance": shapes.instance(reading.case(done.instance_id))})
 

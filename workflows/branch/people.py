@@ -10,9 +10,9 @@ from workflows.branch import accounts
 from workflows.branch.models import UNIT_KINDS, OrgUnit, User, UserRole
 from workflows.branch.roles import ROLE_KEYS
 from workflows.cases import access, audit
-from workflows.cases.forms import CONTROL_CHARACTERS, has_control_characters
+from workflows.cases.forms import CONTROL_CHARACTERS, REQUIRED, has_control_characters
 from workflows.db import db
-from workflows.errors import Invalid, NotFound
+from workflows.errors import Invalid, Msg, NotFound
 
 PARENT_KIND = {"department": "branch", "region": "department", "outlet": "region", "team": "outlet"}
 
@@ -28,28 +28,31 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
     new_roles = sorted(set(roles))
     if actor is not None and user is not None and actor.id == user.id and new_roles != old_roles:
         access.refuse(actor, f"change own roles: {_roles(old_roles)} -> {_roles(new_roles)}",
-                      "nobody may change their own roles; ask another administrator", ip=ip)
+                      "nobody may change their own roles; ask another administrator", ip=ip, code="own_roles")
     errors: dict[str, str] = {}
     username = (username or "").strip()
     full_name = (full_name or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{2,60}", username):
-        errors["username"] = "2-60 letters, digits, dots, dashes or underscores"
+        errors["username"] = Msg("2-60 letters, digits, dots, dashes or underscores", code="pattern")
     elif db.session.scalars(select(User).where(User.username == username,
                                                User.id != (user.id if user else -1))).first():
-        errors["username"] = "this username is taken"
-    if not full_name or len(full_name) > 100:
-        errors["full_name"] = "this field is required"
+        errors["username"] = Msg("this username is taken", code="taken")
+    if not full_name:
+        errors["full_name"] = REQUIRED
+    elif len(full_name) > 100:
+        errors["full_name"] = _too_long(100)
     elif has_control_characters(full_name):
         errors["full_name"] = CONTROL_CHARACTERS
     unknown = [r for r in roles if r not in ROLE_KEYS]
     if unknown:
-        errors["roles"] = "unknown role"
+        errors["roles"] = Msg("unknown role", code="not_an_option")
     elif all(r in new_roles for r in SEPARATE_DUTIES):
-        errors["roles"] = "administrator and auditor are separate duties; give them to two people"
+        errors["roles"] = Msg("administrator and auditor are separate duties; give them to two people",
+                              code="separate_duties")
     if unit_id is not None and db.session.get(OrgUnit, unit_id) is None:
-        errors["unit_id"] = "unknown unit"
+        errors["unit_id"] = Msg("unknown unit", code="not_found")
     if user is None and not password:
-        errors["password"] = "this field is required"
+        errors["password"] = REQUIRED
     if password and (problem := password_problem(password)):
         errors["password"] = problem
     if errors:
@@ -74,7 +77,7 @@ def save_user(user: User | None, *, username: str, full_name: str, roles: list[s
 def password_problem(password: str) -> str | None:
     """What is wrong with a new password (the same rule for the admin page and the CLI), or None."""
     if len(password) < 8:
-        return "at least 8 characters"
+        return Msg("at least %(n)s characters", code="too_short", n=8)
     if has_control_characters(password):
         return CONTROL_CHARACTERS
     return None
@@ -119,6 +122,10 @@ def users(order: str = "username") -> list[User]:
     return list(db.session.scalars(select(User).order_by(column)))
 
 
+def _too_long(limit: int) -> Msg:
+    return Msg("at most %(n)s characters", code="too_long", n=limit)
+
+
 def _roles(keys: list[str]) -> str:
     return "[" + ", ".join(keys) + "]"
 
@@ -128,24 +135,26 @@ def save_unit(unit: OrgUnit | None, *, kind: str, name: str, parent_id: int | No
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if kind not in UNIT_KINDS:
-        errors["kind"] = "unknown kind"
-    if not name or len(name) > 100:
-        errors["name"] = "this field is required"
+        errors["kind"] = Msg("unknown kind", code="not_an_option")
+    if not name:
+        errors["name"] = REQUIRED
+    elif len(name) > 100:
+        errors["name"] = _too_long(100)
     elif has_control_characters(name):
         errors["name"] = CONTROL_CHARACTERS
     parent = db.session.get(OrgUnit, parent_id) if parent_id else None
     if kind != "branch":
         if parent is None:
-            errors["parent_id"] = "this field is required"
+            errors["parent_id"] = REQUIRED
         elif parent.kind != PARENT_KIND.get(kind) and not (kind == "team" and parent.kind in ("outlet", "region")):
-            errors["parent_id"] = "a unit of this kind cannot sit under that parent"
+            errors["parent_id"] = Msg("a unit of this kind cannot sit under that parent", code="wrong_parent")
         elif unit is not None and any(a.id == unit.id for a in parent.ancestors()):
-            errors["parent_id"] = "a unit cannot sit under itself"
+            errors["parent_id"] = Msg("a unit cannot sit under itself", code="wrong_parent")
     if kind == "department" and parent is not None and unit is None:
         if len([c for c in parent.children if c.kind == "department"]) >= 10:
-            errors["parent_id"] = "too many departments"
+            errors["parent_id"] = Msg("too many departments", code="too_many")
     if leader_id is not None and db.session.get(User, leader_id) is None:
-        errors["leader_id"] = "unknown user"
+        errors["leader_id"] = Msg("unknown user", code="not_found")
     if errors:
         raise Invalid("please correct the highlighted fields", errors)
     if unit is None:

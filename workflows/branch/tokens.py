@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select
 
 from workflows.branch.models import ApiToken, User
-from workflows.cases.forms import CONTROL_CHARACTERS, has_control_characters
+from workflows.cases.forms import CONTROL_CHARACTERS, REQUIRED, has_control_characters
 from workflows.db import db
 from workflows.engine.clock import now
 from workflows.errors import Invalid, Msg, NotFound, Refusal
@@ -24,12 +24,16 @@ def _hash(token: str) -> str:
 def issue(user: User, name: str, days: int | None = None) -> tuple[str, ApiToken]:
     """A new token for ``user``; the clear text is returned here and never again."""
     name = (name or "").strip()
-    if not name or len(name) > 80:
-        raise Invalid("please correct the highlighted fields", {"name": "this field is required"})
+    if not name:
+        raise Invalid("please correct the highlighted fields", {"name": REQUIRED})
+    if len(name) > 80:
+        raise Invalid("please correct the highlighted fields", {"name": Msg("at most %(n)s characters",
+                                                                            code="too_long", n=80)})
     if has_control_characters(name):
         raise Invalid("please correct the highlighted fields", {"name": CONTROL_CHARACTERS})
     if days is not None and not 1 <= days <= 3650:
-        raise Invalid("please correct the highlighted fields", {"days": Msg("must be at most %(n)s", n=3650)})
+        raise Invalid("please correct the highlighted fields",
+                      {"days": Msg("must be at most %(n)s", code="out_of_range", n=3650)})
     clear = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, prefix=clear[:12], token_hash=_hash(clear), created_at=now(),
                      expires_at=now() + dt.timedelta(days=days) if days else None)

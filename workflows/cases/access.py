@@ -124,11 +124,15 @@ def log_event(kind: str, *, user: User | None = None, username: str | None = Non
 
 
 def refuse(user: User | None, detail: str, message: str, *, ip: str | None = None,
-           conflict: bool = False) -> NoReturn:
+           conflict: bool = False, code: str | None = None) -> NoReturn:
     """Write the refusal to the security log, commit it, and raise: the one way a refusal
-    is recorded, so each is logged once. ``conflict`` answers 409 (a race lost) instead of 403."""
+    is recorded, so each is logged once. ``conflict`` answers 409 (a race lost) instead of 403;
+    ``code`` is the stable code a program branches on (else ``forbidden`` / ``conflict``)."""
     log_event("refused", user=user, ip=ip, detail=detail)
-    raise (Conflict if conflict else Forbidden)(message)
+    raise (Conflict if conflict else Forbidden)(message, code=code)
+
+
+NO_PART = "no_part"  # the code of "you have no part in this case / task"
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ def case_for(user: User, instance_id: int, ip: str | None = None, what: str | No
         raise NotFound("no such case")
     if not may_view_case(user, instance):
         detail = f"view {what} of case {instance_id}" if what else f"view case {instance_id}"
-        refuse(user, detail, "you have no part in this case", ip=ip)
+        refuse(user, detail, "you have no part in this case", ip=ip, code=NO_PART)
     return instance
 
 

@@ -86,11 +86,12 @@ def in_candidate_groups(task: HumanTask, user: User) -> bool:
 
 
 # Why someone may not act on a task; CLAIMED is a race lost (409), the others a lack of right (403).
+# The codes are stable (programs branch on them): both ways of "not yours" share ``not_a_candidate``.
 SEGREGATION = Refusal("segregation_of_duties",
                       "segregation of duties: you started, concern, or already reviewed this case")
-ASSIGNED_ELSEWHERE = Refusal("assigned_elsewhere", "this task is assigned to someone else")
-NOT_YOUR_GROUPS = Refusal("not_your_groups", "this task is not for your groups")
-CLAIMED = Refusal("claimed_by_someone_else", "this task has been claimed by someone else")
+ASSIGNED_ELSEWHERE = Refusal("not_a_candidate", "this task is assigned to someone else")
+NOT_YOUR_GROUPS = Refusal("not_a_candidate", "this task is not for your groups")
+CLAIMED = Refusal("claimed_by_other", "this task has been claimed by someone else")
 
 
 def refusal(task: HumanTask, user: User) -> Refusal | None:

@@ -28,6 +28,16 @@ from workflows.engine.specs import BuiltDefinition
 from workflows.errors import Conflict, Forbidden, Invalid, Msg, NotFound, Unconfirmed, WorkflowError
 
 
+def _changed() -> Conflict:
+    """The optimistic version check lost: someone else acted on the case first."""
+    return Conflict("someone else acted on this case first; nothing was saved", code="changed_by_other")
+
+
+def _closed() -> Conflict:
+    """The task is no longer open (completed, or ended with its case or by a timer)."""
+    return Conflict("this task has already been completed", code="already_completed")
+
+
 @contextmanager
 def all_or_nothing(engine_failure: str) -> Iterator[None]:
     """One transaction: on any failure roll back and discard the in-memory workflow.
@@ -39,10 +49,10 @@ def all_or_nothing(engine_failure: str) -> Iterator[None]:
         yield
     except StaleDataError:
         db.session.rollback()
-        raise Conflict("someone else acted on this case first; nothing was saved") from None
+        raise _changed() from None
     except EngineError as exc:
         db.session.rollback()
-        raise Invalid(Msg(engine_failure, reason=str(exc).splitlines()[0])) from None
+        raise Invalid(Msg(engine_failure, reason=str(exc).splitlines()[0]), code="process_failed") from None
     except BaseException:
         db.session.rollback()
         raise
@@ -60,12 +70,14 @@ def may_start(user: User, built: BuiltDefinition) -> bool:
 
 def refuse_start(user: User, process_key: str, ip: str | None = None) -> None:
     """Refuse (and log) starting a process the user has no role for."""
-    access.refuse(user, f"start {process_key[:80]}", "you may not start this process", ip=ip)
+    access.refuse(user, f"start {process_key[:80]}", "you may not start this process", ip=ip,
+                  code="may_not_start")
 
 
 def start_case(process_key: str, user: User | None, data: dict[str, Any], *, via: str = "web",
                uploads: dict[str, forms.Upload] | None = None, ip: str | None = None,
-               confirmed: bool | str = True, origin: str | None = None, commit: bool = True) -> ProcessInstance:
+               confirmed: bool | str = True, origin: str | None = None, commit: bool = True,
+               known_only: bool = False) -> ProcessInstance:
     """Start a case. The family's start checks may refuse it first (:class:`Refused`, with
     the figures behind the refusal). Unless ``confirmed`` is True or the fingerprint of the
     very warnings found, the diagram's start warnings (a client already owned, …) stop the
@@ -74,6 +86,7 @@ def start_case(process_key: str, user: User | None, data: dict[str, Any], *, via
     ``user`` None: the system starts it (a scheduled job or another case), named by
     ``origin`` ("job:<key>", "case:<id>"); no role is needed and the warnings are recorded
     as seen by no one. ``commit=False`` leaves the commit to the caller (a job, a case).
+    ``known_only`` (the API) refuses keys of ``data`` that are no field of the start form.
     """
     definition = latest(process_key)
     assert definition is not None
@@ -83,7 +96,7 @@ def start_case(process_key: str, user: User | None, data: dict[str, Any], *, via
             raise ValueError("a case the system starts names its origin and has no uploads")
     elif not may_start(user, built):
         refuse_start(user, process_key, ip)
-    clean, files = forms.validate(built.meta.start_form, data, uploads)
+    clean, files = forms.validate(built.meta.start_form, data, uploads, known_only=known_only)
     request = processes.StartRequest(definition.key, user, dict(clean), origin)
     for check in processes.start_checks(definition.key):
         check(request)
@@ -133,7 +146,7 @@ def _subject(meta: ProcessMeta, clean: dict[str, Any]) -> User | None:
     person = db.session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
     if person is None:
         raise Invalid("please correct the highlighted fields",
-                      {meta.subject_field: "no active user has this username"})
+                      {meta.subject_field: Msg("no active user has this username", code="unknown_user")})
     return person
 
 
@@ -168,7 +181,7 @@ def lock_for_write(instance: ProcessInstance) -> None:
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("someone else acted on this case first; nothing was saved")
+        raise _changed()
     set_committed_value(instance, "version", seen + 1)
 
 
@@ -191,11 +204,11 @@ def get_task(task_id: int, user: User, *, for_action: bool = False, ip: str | No
         reason = assignment.refusal(task, user)
         if reason is not None:
             if task.state != "open":
-                raise Conflict("this task has already been completed")
+                raise _closed()
             access.refuse(user, f"task {task_id}: {reason.message}", reason.message, ip=ip,
-                          conflict=reason == assignment.CLAIMED)
+                          conflict=reason == assignment.CLAIMED, code=reason.code)
     elif not may_view_task(task, user):
-        access.refuse(user, f"view task {task_id}", "you have no part in this task", ip=ip)
+        access.refuse(user, f"view task {task_id}", "you have no part in this task", ip=ip, code=access.NO_PART)
     return task
 
 
@@ -217,11 +230,15 @@ def revealed_fields(meta: TaskMeta) -> set[str]:
 
 
 def claim(task_id: int, user: User, *, via: str = "web", ip: str | None = None) -> HumanTask:
+    """Claim a group task; claiming one already held is a no-op (a retried request succeeds,
+    and the history keeps one claim)."""
     task = get_task(task_id, user, for_action=True, ip=ip)
     if task.state != "open":
-        raise Conflict("this task has already been completed")
+        raise _closed()
     if task.assigned_user_id is not None:
-        raise Conflict("this task is assigned directly; there is nothing to claim")
+        raise Conflict("this task is assigned directly; there is nothing to claim", code="assigned_directly")
+    if task.claimed_by_id == user.id:
+        return task
     lock_for_write(task.instance)
     done = db.session.execute(
         update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by_id.is_(None),
@@ -229,15 +246,17 @@ def claim(task_id: int, user: User, *, via: str = "web", ip: str | None = None) 
     )
     if done.rowcount != 1:
         db.session.rollback()
-        raise Conflict("someone else claimed this task first")
+        raise Conflict("someone else claimed this task first", code="claimed_by_other")
     _record_simple(task, user, "task_claimed", via)
     return task
 
 
 def release(task_id: int, user: User, *, via: str = "web", ip: str | None = None) -> HumanTask:
     task = get_task(task_id, user, for_action=True, ip=ip)
-    if task.claimed_by_id != user.id or task.state != "open":
-        raise Conflict("you do not hold this task")
+    if task.state != "open":
+        raise _closed()
+    if task.claimed_by_id != user.id:
+        raise Conflict("you do not hold this task", code="not_held")
     lock_for_write(task.instance)
     db.session.execute(update(HumanTask).where(HumanTask.id == task.id, HumanTask.claimed_by_id == user.id)
                        .values(claimed_by_id=None))
@@ -253,7 +272,7 @@ def _record_simple(task: HumanTask, user: User, type_: str, via: str) -> None:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise Conflict("the case was changed by someone else; please reload") from None
+        raise Conflict("the case was changed by someone else; please reload", code="changed_by_other") from None
     db.session.refresh(task)
 
 
@@ -268,13 +287,15 @@ class Completion:
 
 
 def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = "web", ip: str | None = None,
-                  uploads: dict[str, forms.Upload] | None = None, bulk: bool = False) -> Completion:
-    """Validate, run the task and the engine, and save everything in one transaction."""
+                  uploads: dict[str, forms.Upload] | None = None, bulk: bool = False,
+                  known_only: bool = False) -> Completion:
+    """Validate, run the task and the engine, and save everything in one transaction.
+    ``known_only`` (the API) refuses keys of ``data`` that are no field of the step's form."""
     task = get_task(task_id, user, for_action=True, ip=ip)
     if task.state != "open":
-        raise Conflict("this task has already been completed")
+        raise _closed()
     if bulk and not task.bulk:
-        raise Forbidden("this task cannot be completed in bulk")
+        raise Forbidden("this task cannot be completed in bulk", code="not_bulk")
     instance = task.instance
     built = built_for(instance.definition)
     meta = built.meta.tasks.get(task.spec_id)
@@ -284,8 +305,8 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
     inst = projection.load(ctx, built)
     user_task = inst.task(task.spiff_task_id)
     if user_task is None or not user_task.ready:
-        raise Conflict("this task is no longer waiting for input")
-    clean, files = forms.validate(meta.form, data, uploads, current=user_task.data)
+        raise Conflict("this task is no longer waiting for input", code="changed_by_other")
+    clean, files = forms.validate(meta.form, data, uploads, current=user_task.data, known_only=known_only)
     start = step_values.previous_values(task, meta, user_task.data)
     # The state we deserialized is still the latest, or 409. A task finished by a
     # concurrent request shows up as a non-READY task in the newer state instead.

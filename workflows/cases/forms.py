@@ -35,7 +35,17 @@ MAX_DECIMAL_PLACES = 10
 # make a name read differently from what it is). Multi-line text keeps tab and line breaks.
 _BAD_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-CONTROL_CHARACTERS = "must not contain control characters"
+CONTROL_CHARACTERS = Msg("must not contain control characters", code="control_characters")
+REQUIRED = Msg("this field is required", code="required")
+# A field whose ``requiredWhen`` holds: the same code, a program needs the value either way.
+REQUIRED_HERE = Msg("this field is required here", code="required")
+NOT_AN_OPTION = Msg("not one of the allowed options", code="not_an_option")
+NOT_A_WHOLE_NUMBER = Msg("must be a whole number", code="not_a_whole_number")
+NOT_YES_OR_NO = Msg("must be yes or no", code="not_yes_or_no")
+NUMBER_TOO_LARGE = Msg("number too large", code="number_too_large")
+NOT_A_FILE = Msg("not a valid file", code="not_a_file")
+UNKNOWN_FIELD = Msg("this step has no such field", code="unknown_field")
+READ_ONLY = Msg("this field cannot be changed at this step", code="read_only")
 
 
 def has_control_characters(text: str, multiline: bool = False) -> bool:
@@ -74,37 +84,44 @@ def _check_upload(ff: FormField, upload: Upload) -> str | None:
     limit = ff.max_size if ff.max_size is not None else DEFAULT_MAX_UPLOAD
     name = upload.filename or ""
     if has_control_characters(name) or has_control_characters(upload.content_type or ""):
-        return "the file name contains characters that are not allowed"
+        return Msg("the file name contains characters that are not allowed", code="control_characters")
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if ext not in accept:
-        return Msg("file type not allowed (allowed: %(types)s)", types=", ".join(sorted(accept)))
+        return Msg("file type not allowed (allowed: %(types)s)", code="file_type", types=", ".join(sorted(accept)))
     if len(upload.content) == 0:
-        return "the file is empty"
+        return Msg("the file is empty", code="file_empty")
     if len(upload.content) > limit:
-        return Msg("file larger than %(kb)s KB", kb=limit // 1024)
+        return Msg("file larger than %(kb)s KB", code="file_too_large", kb=limit // 1024)
     signatures = CONTENT_SIGNATURES.get(ext)
     if signatures and not upload.content.startswith(signatures):
-        return "file content does not match its type"
+        return Msg("file content does not match its type", code="file_content_mismatch")
     return None
 
 
 def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Upload] | None = None,
-             current: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Upload]]:
-    """Return (clean values, accepted uploads) or raise Invalid with a message per field."""
+             current: dict[str, Any] | None = None, *,
+             known_only: bool = False) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """Return (clean values, accepted uploads) or raise Invalid with a message per field.
+
+    ``known_only`` (the API) refuses keys that are not fields of this form, and keys of its
+    read-only fields, instead of ignoring them: a misspelt key must not be dropped unseen.
+    Pages post their own keys (the CSRF token, buttons) and leave it off."""
     uploads = uploads or {}
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     files: dict[str, Upload] = {}
     if not isinstance(raw, dict):
         raise Invalid("form data must be an object")
+    if known_only:
+        errors.update(_misplaced_keys(fields, raw, uploads))
     for ff in fields:
-        if ff.readonly:
+        if ff.readonly or ff.id in errors:
             continue
         if ff.type == "file":
             upload = uploads.get(ff.id)
             if upload is None:
                 if ff.required and not (current or {}).get(ff.id):
-                    errors[ff.id] = "a file is required"
+                    errors[ff.id] = Msg("a file is required", code="file_required")
                 continue
             problem = _check_upload(ff, upload)
             if problem:
@@ -114,12 +131,12 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
             continue
         value = raw.get(ff.id)
         if isinstance(value, (list, dict)):
-            errors[ff.id] = "must be a single value"
+            errors[ff.id] = Msg("must be a single value", code="single_value")
             continue
         text = _text(value)
         if text == "":
             if ff.required:
-                errors[ff.id] = "this field is required"
+                errors[ff.id] = REQUIRED
             elif ff.type == "boolean":
                 clean[ff.id] = False
             else:
@@ -128,7 +145,7 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
         try:
             clean[ff.id] = _convert(ff, text)
         except ValueError as exc:
-            errors[ff.id] = exc.args[0] if exc.args else "invalid value"
+            errors[ff.id] = exc.args[0] if exc.args else Msg("invalid value", code="invalid")
     env = RestrictedEnvironment()
     for ff in fields:
         condition = ff.required_when
@@ -138,32 +155,50 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
             except Exception:  # noqa: BLE001 - a missing value simply means "not required"
                 needed = False
             if needed:
-                errors[ff.id] = "this field is required here"
+                errors[ff.id] = REQUIRED_HERE
     if errors:
         raise Invalid("please correct the highlighted fields", errors)
     return clean, files
+
+
+def _misplaced_keys(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, str]:
+    """A message for each key that is no field of the form or a read-only one, and for a
+    file where a value belongs or a value where a file belongs."""
+    by_id = {ff.id: ff for ff in fields}
+    found: dict[str, str] = {}
+    for key in [*raw, *uploads]:
+        ff = by_id.get(key)
+        if ff is None:
+            found[key] = UNKNOWN_FIELD
+        elif ff.readonly:
+            found[key] = READ_ONLY
+        elif key in uploads and ff.type != "file":
+            found[key] = Msg("must be a single value", code="single_value")
+        elif key in raw and ff.type == "file" and raw[key] not in (None, ""):
+            found[key] = NOT_A_FILE
+    return found
 
 
 def _convert(ff: FormField, text: str) -> Any:
     if ff.type in ("string", "text"):
         limit = ff.max_length if ff.max_length is not None else (4000 if ff.type == "text" else 500)
         if len(text) > limit:
-            raise ValueError(Msg("at most %(n)s characters", n=limit))
+            raise ValueError(Msg("at most %(n)s characters", code="too_long", n=limit))
         if has_control_characters(text, multiline=ff.type == "text"):
             raise ValueError(CONTROL_CHARACTERS)
         if ff.min_length is not None and len(text) < ff.min_length:
-            raise ValueError(Msg("at least %(n)s characters", n=ff.min_length))
+            raise ValueError(Msg("at least %(n)s characters", code="too_short", n=ff.min_length))
         if ff.pattern and not re.fullmatch(ff.pattern, text):
-            raise ValueError("not in the expected format")
+            raise ValueError(Msg("not in the expected format", code="pattern"))
         return text
     if ff.type in ("long", "decimal"):
         number = _number(ff.type, text)
         if abs(number) > 10**15:
-            raise ValueError("number too large")
+            raise ValueError(NUMBER_TOO_LARGE)
         if ff.minimum is not None and number < ff.minimum:
-            raise ValueError(Msg("must be at least %(n)s", n=ff.minimum))
+            raise ValueError(Msg("must be at least %(n)s", code="too_small", n=ff.minimum))
         if ff.maximum is not None and number > ff.maximum:
-            raise ValueError(Msg("must be at most %(n)s", n=ff.maximum))
+            raise ValueError(Msg("must be at most %(n)s", code="too_large", n=ff.maximum))
         return number
     if ff.type == "boolean":
         low = text.lower()
@@ -171,28 +206,28 @@ def _convert(ff: FormField, text: str) -> Any:
             return True
         if low in FALSE:
             return False
-        raise ValueError("must be yes or no")
+        raise ValueError(NOT_YES_OR_NO)
     if ff.type == "date":
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError("must be a date (YYYY-MM-DD)") from None
+            raise ValueError(Msg("must be a date (YYYY-MM-DD)", code="not_a_date")) from None
         if not 1900 <= day.year <= 2200:
-            raise ValueError("date out of range")
+            raise ValueError(Msg("date out of range", code="date_out_of_range"))
         return day.isoformat()
     if ff.type == "enum":
         if text not in {opt for opt, _ in ff.options}:
-            raise ValueError("not one of the allowed options")
+            raise ValueError(NOT_AN_OPTION)
         return text
-    raise ValueError("unsupported field type")
+    raise ValueError(Msg("unsupported field type", code="invalid"))
 
 
 def _number(kind: str, text: str) -> int | Decimal:
     """A whole number or a decimal, refusing what would overflow later: ``1e1000000`` is a
     valid Decimal, but any arithmetic on it (even ``abs``) raises decimal.Overflow."""
-    message = "must be a whole number" if kind == "long" else "must be a number"
+    message = NOT_A_WHOLE_NUMBER if kind == "long" else Msg("must be a number", code="not_a_number")
     if len(text) > MAX_NUMBER_TEXT:
-        raise ValueError("number too large" if re.fullmatch(r"[-+]?[0-9,]+", text) else message)
+        raise ValueError(NUMBER_TOO_LARGE if re.fullmatch(r"[-+]?[0-9,]+", text) else message)
     try:
         number: int | Decimal = int(text) if kind == "long" else Decimal(text.replace(",", ""))
     except (ValueError, InvalidOperation):
@@ -203,8 +238,8 @@ def _number(kind: str, text: str) -> int | Decimal:
         if number.is_zero():
             return Decimal(0)
         if number.adjusted() > 15:
-            raise ValueError("number too large")
+            raise ValueError(NUMBER_TOO_LARGE)
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
-            raise ValueError(Msg("at most %(n)s decimal places", n=MAX_DECIMAL_PLACES))
+            raise ValueError(Msg("at most %(n)s decimal places", code="too_many_decimals", n=MAX_DECIMAL_PLACES))
     return number
