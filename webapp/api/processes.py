@@ -47,7 +47,9 @@ def start(key: str):
 
 SCHEMAS: dict[str, Any] = {
     "StartBody": {"type": "object", "properties": {
-        "data": {"type": "object", "additionalProperties": True, "description": "start-form field id → value"},
+        "data": {"type": "object", "additionalProperties": True,
+                 "description": "start-form field id → value; a key that is no field of the start form is "
+                                "refused (422, `unknown_field`)"},
         "confirm_warnings": {"oneOf": [{"type": "string"}, {"type": "boolean"}],
                              "description": "go on despite the start warnings: the `confirm_warnings` value "
                                             "of the 409 answer (exactly those warnings), or true (any)"}}},
