@@ -75,12 +75,12 @@ def test_admin_gets_403_on_case_content_over_the_api(client: FlaskClient) -> Non
                           (f"/api/v1/tasks/{task_id}", "您不是该任务的参与人")):
         resp = client.get(path, headers=headers)
         assert resp.status_code == 403, path
-        assert resp.get_json() == {"error": "forbidden", "message": message}
+        assert resp.get_json() == {"error": "no_part", "message": message}
         assert "保密客户" not in resp.get_data(as_text=True)
     assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=headers).status_code == 403
     started = client.post("/api/v1/processes/client_ownership/instances", headers=headers,
                           json={"data": registration(unique_id_number())})
-    assert started.status_code == 403 and started.get_json()["error"] == "forbidden"
+    assert started.status_code == 403 and started.get_json()["error"] == "may_not_start"
     listed = client.get("/api/v1/tasks?view=groups", headers=headers).get_json()
     assert listed["items"] == []
     refused = _refusals("admin")[before:]

@@ -39,6 +39,7 @@ CONTROL_CHARACTERS = Msg("must not contain control characters", code="control_ch
 REQUIRED = Msg("this field is required", code="required")
 # A field whose ``requiredWhen`` holds: the same code, a program needs the value either way.
 REQUIRED_HERE = Msg("this field is required here", code="required")
+FILE_REQUIRED_HERE = Msg("this field is required here", code="file_required")
 NOT_AN_OPTION = Msg("not one of the allowed options", code="not_an_option")
 NOT_A_WHOLE_NUMBER = Msg("must be a whole number", code="not_a_whole_number")
 NOT_YES_OR_NO = Msg("must be yes or no", code="not_yes_or_no")
@@ -155,7 +156,7 @@ def validate(fields: list[FormField], raw: dict[str, Any], uploads: dict[str, Up
             except Exception:  # noqa: BLE001 - a missing value simply means "not required"
                 needed = False
             if needed:
-                errors[ff.id] = REQUIRED_HERE
+                errors[ff.id] = FILE_REQUIRED_HERE if ff.type == "file" else REQUIRED_HERE
     if errors:
         raise Invalid("please correct the highlighted fields", errors)
     return clean, files
