@@ -152,7 +152,7 @@ def test_timer_computed_from_case_data_is_bounded_when_it_runs(api) -> None:
                          ("soon", "not an ISO 8601 duration")):
         resp = staff.post("/processes/test_timer_from_data/instances", {"wait": value})
         body = resp.get_json()
-        assert resp.status_code == 422 and body["error"] == "invalid", body
+        assert resp.status_code == 422 and body["error"] == "process_failed", body
         assert words in body["message"]
     assert db.session.scalar(select(func.count(ProcessInstance.id))) == before  # nothing half-written
     assert staff.post("/processes/test_timer_from_data/instances", {"wait": "P2D"}).status_code == 201

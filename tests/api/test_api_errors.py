@@ -141,6 +141,21 @@ def test_a_task_not_marked_bulk_is_refused_in_bulk_as_not_bulk(api) -> None:
     assert (refused.value.status, refused.value.code) == (403, "not_bulk")
 
 
+def test_data_the_process_cannot_run_with_is_process_failed(api) -> None:
+    """A timer whose duration comes from the start form: a duration no timer may wait is refused
+    by the engine, and nothing is started."""
+    from tests.test_hostile_inputs import _timer_with_duration_from
+    from workflows.cases import definitions
+
+    definitions.deploy(_timer_with_duration_from("wait", "test_errors_timer"), {}, filename="t.bpmn")
+    db.session.commit()
+    staff = api("staff12")
+    body = _refused(staff.post("/processes/test_errors_timer/instances", {"wait": "P99999999Y"}), 422,
+                    "process_failed")
+    assert "fields" not in body
+    assert staff.post("/processes/test_errors_timer/instances", {"wait": "P2D"}).status_code == 201
+
+
 def _field_codes(resp: Any) -> dict[str, str]:
     body = _refused(resp, 422, "invalid")
     assert set(body["field_codes"]) == set(body["fields"])  # every field message has its code
