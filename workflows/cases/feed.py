@@ -38,7 +38,8 @@ def usernames(ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {row.id: row.username for row in db.session.execute(select(User.id, User.username).where(User.id.in_(wanted)))}
+    rows = db.session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    return {row.id: row.username for row in rows}
 
 
 def notice_recipients(instance: ProcessInstance, events: list[AuditEvent]) -> dict[int, list[str]]:
