@@ -334,3 +334,22 @@ def test_a_process_is_described_also_to_those_who_may_not_start_it(api) -> None:
     proc = api("auditor").get(f"/processes/{PROCESS}").get_json()
     assert proc["can_start"] is commands.may_start(user("auditor"), definitions.built_for(
         definitions.latest(PROCESS)))
+
+
+def test_the_pages_form_carries_the_limits_the_api_describes(api, web) -> None:
+    """The page's maxlength and accept attributes come from the same constraints."""
+    described = fields(api("staff07").get(f"/processes/{PROCESS}").get_json()["start_form"])
+    web.login("staff07")
+    page = html.fromstring(web.client.get(f"/processes/{PROCESS}/start").get_data(as_text=True))
+    for field_id in ("client_name", "client_id_number", "outlet"):
+        [box] = page.xpath(f'//*[@id="f-{field_id}"]')
+        assert int(box.get("maxlength")) == described[field_id]["constraints"]["max_length"]
+    web.logout()
+    _cid, task_id = _counter_case(api)
+    form = fields(api("counter1").get(f"/tasks/{task_id}").get_json()["form"])
+    web.login("counter1")
+    page = html.fromstring(web.client.get(f"/tasks/{task_id}").get_data(as_text=True))
+    [upload] = page.xpath('//*[@id="f-scanned_form"]')
+    assert upload.get("accept").split(",") == form["scanned_form"]["constraints"]["accept"]
+    [comment] = page.xpath('//*[@id="f-comment"]')
+    assert int(comment.get("maxlength")) == form["comment"]["constraints"]["max_length"] == 4000
