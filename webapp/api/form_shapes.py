@@ -7,8 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from workflows.cases import reading
 from workflows.cases.forms import constraints
-from workflows.db import db
 from workflows.engine.conditions import condition_tree
 from workflows.engine.dialect import FormField
 
@@ -68,11 +68,5 @@ def person(user: Any) -> dict[str, str] | None:
 
 def candidate_groups(task: Any) -> list[dict[str, Any]]:
     """The groups the task was offered to: role, and the unit it is limited to (if any)."""
-    from workflows.branch.models import OrgUnit
-
-    out = []
-    for cand in task.candidates:
-        unit = db.session.get(OrgUnit, cand.scope_unit_id) if cand.scope_unit_id else None
-        out.append({"role": cand.role_key, "role_name": role_name(cand.role_key),
-                    "unit_id": unit.id if unit else None, "unit_name": unit.name if unit else None})
-    return out
+    return [{"role": role, "role_name": role_name(role), "unit_id": unit.id if unit else None,
+             "unit_name": unit.name if unit else None} for role, unit in reading.offered_to(task)]
