@@ -155,14 +155,17 @@ def test_history_labels_each_decision_with_its_own_steps_options(web) -> None:
     case_data = html.fromstring(web.client.get(f"/cases/{instance.id}").get_data(as_text=True))
     keys = case_data.xpath('//*[@id="case-data"]//dd/@data-key')
     assert "client_name" in keys and "decision" not in keys and "comment" not in keys
-    # the API's history reads the same
+    # the API's history reads the same (the text as shown; the stored option id beside it)
     api_items = Api(web.client, "trading").get(f"/instances/{instance.id}/history").get_json()["items"]
     by_step: dict[str, list[str]] = {}
+    stored: dict[str, list[str]] = {}
     for item in api_items:
         if item["type"] == "task_completed":
             for change in item["changes"]:
                 if change["field"] == "Decision":
-                    by_step.setdefault(item["task_key"], []).append(change["new"])
+                    by_step.setdefault(item["task_key"], []).append(change["new_text"])
+                    stored.setdefault(item["task_key"], []).append(change["new"])
+    assert stored["Task_TradingReview"] == ["approve", "send_back"]
     assert by_step["Task_TradingReview"] == ["Approve", "Send back to the counter"]
     assert by_step["Task_FinanceReview"] == ["Send back"]
     assert by_step["Task_ConfirmReservation"] == ["Confirm"]

@@ -141,9 +141,26 @@ def _warning_text(warning: Any) -> str:
 
 
 @dataclass
+class Change:
+    """One recorded change as a history reader may see it."""
+
+    key: str  # the field id (or a system/family change key)
+    label: str  # in the reader's language
+    old: Any  # as stored, masked where the reader may not see it whole
+    new: Any
+    shown_old: Any  # as people read it: names, option labels, yes/no
+    shown_new: Any
+
+
+@dataclass
 class HistoryRow:
     event: Any  # the audit event
-    changes: list[tuple[str, Any, Any]]
+    entries: list[Change]
+
+    @property
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(label, old, new) as the history table shows them."""
+        return [(c.label, c.shown_old, c.shown_new) for c in self.entries]
 
 
 def history_rows(instance: Any, events: list[Any], whole: bool,
@@ -174,12 +191,12 @@ def history_rows(instance: Any, events: list[Any], whole: bool,
             label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
-            old, new = _shown(key, old, options, names, ctx), _shown(key, new, options, names, ctx)
+            shown_old, shown_new = _shown(key, old, options, names, ctx), _shown(key, new, options, names, ctx)
             if key in SYSTEM_FIELDS:
                 label = SYSTEM_FIELDS[key]
             elif key in family_labels:
                 label = gettext(family_labels[key])
-            changes.append((bilingual(label), old, new))
+            changes.append(Change(key, bilingual(label), old, new, shown_old, shown_new))
         rows.append(HistoryRow(ev, changes))
     return rows
 

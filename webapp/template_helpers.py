@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from workflows import processes
 from workflows.branch.roles import ROLES
-from workflows.cases import access
+from workflows.cases import access, forms
 from workflows.engine.clock import local, now
 
 ROLE_NAMES = {key: (zh, en) for key, zh, en in ROLES}
@@ -237,6 +237,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["notice_text"] = notice_text
     app.jinja_env.filters["task_outcome"] = task_outcome
     app.jinja_env.filters["option_label"] = option_label
+    app.jinja_env.filters["limits"] = forms.constraints  # the same limits the server checks
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import docs, instances, processes, schema, settings, tasks
+from . import docs, forms, instances, processes, schema, settings, tasks
 
-MODULES = (processes, tasks, instances, settings, docs)
+MODULES = (processes, tasks, instances, settings, docs, forms)
 
 
 def spec(server: str) -> dict[str, Any]:

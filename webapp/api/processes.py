@@ -10,7 +10,6 @@ from workflows.cases import commands, definitions
 from workflows.errors import Unconfirmed
 
 from ..i18n import tr
-from ..template_helpers import bilingual
 from . import inputs, shapes
 from .auth import api_user, token_required
 from .blueprint import VIA, bp
@@ -20,15 +19,7 @@ from .schema import SECURED, errors, json_response, ref
 @bp.get("/processes")
 @token_required
 def processes():
-    out = []
-    for d in definitions.latest_all():
-        built = definitions.built_for(d)
-        versions = [{"version": v.version, "deployed_at": shapes.iso(v.deployed_at)}
-                    for v in definitions.versions(d.key)]
-        out.append({"key": d.key, "name": bilingual(d.name), "latest_version": d.version, "versions": versions,
-                    "can_start": commands.may_start(api_user(), built),
-                    "start_form": [shapes.field(ff) for ff in built.meta.start_form]})
-    return jsonify({"items": out})
+    return jsonify({"items": [shapes.process(d) for d in definitions.latest_all()]})
 
 
 @bp.post("/processes/<key>/instances")

@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import request
 
-from workflows.cases import definitions, reading
+from workflows.cases import commands, definitions, reading
 from workflows.engine.clock import now
 
 from ..presenter import alert_rows, case_fields
-from ..template_helpers import bilingual, label_context, option_label
+from ..template_helpers import bilingual, label_context
+from . import form_shapes
 from .auth import api_user
 
 
@@ -29,12 +30,10 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def field(ff: Any, ctx: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    out = {"id": ff.id, "label": bilingual(ff.label), "type": ff.type, "required": ff.required,
-           "options": [{"id": k, "label": option_label(v, ctx)} for k, v in ff.options]}
-    if values is not None:
-        out["value"] = plain(values.get(ff.id))
-    return out
+def field(ff: Any, ctx: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+          *, hide_sensitive: bool = False) -> dict[str, Any]:
+    """A form field with everything needed to render and check it (``form_shapes``)."""
+    return form_shapes.field(ff, ctx, values, hide_sensitive=hide_sensitive)
 
 
 def warnings(alerts: list[Any]) -> list[dict[str, Any]]:
@@ -61,11 +60,33 @@ def task_detail(view: reading.TaskView) -> dict[str, Any]:
     instance = view.task.instance
     ctx = label_context(instance, view.data)
     out = task(view.task, instance)
-    out["form"] = [field(ff, ctx, view.values) for ff in view.meta.form]
-    out["data"] = {row.id: plain(row.value)
-                   for row in case_fields(instance, view.data, view.whole, reveal=view.reveal, for_people=False)}
+    hide = not (view.may_act or view.whole)
+    out["form"] = [field(ff, ctx, view.values, hide_sensitive=hide) for ff in view.meta.form]
+    rows = case_fields(instance, view.data, view.whole, reveal=view.reveal, for_people=False)
+    out["data"] = {row.id: plain(row.value) for row in rows}
     out["warnings"] = warnings(view.alerts)
+    out["context"] = task_context(view, rows)
     return out
+
+
+def task_context(view: reading.TaskView, rows: list[Any]) -> dict[str, Any]:
+    """What the step is about and who holds it: the case's title and summary fields (masked as
+    its data), the assignee or claimant, the groups it is offered to, created and due dates."""
+    t, instance = view.task, view.task.instance
+    built = definitions.built_for(instance.definition)
+    by_id = {row.id: row for row in rows}
+    return {
+        "case_id": instance.id, "case_title": instance.title, "process_key": instance.process_key,
+        "process_name": bilingual(instance.definition.name), "version": instance.definition.version,
+        "started_by": form_shapes.person(instance.started_by),
+        "summary": [{"id": key, "label": by_id[key].label, "value": plain(by_id[key].value)}
+                    for key in built.meta.summary_fields if key in by_id],
+        "assigned_to": form_shapes.person(t.assigned_user), "claimed_by": form_shapes.person(t.claimed_by),
+        "candidate_groups": form_shapes.candidate_groups(t),
+        "may_act": view.may_act, "created_at": iso(t.created_at), "due_at": iso(t.due_at),
+        "escalated_to": form_shapes.person(t.escalated_to),
+        "completed_by": form_shapes.person(t.completed_by), "completed_at": iso(t.completed_at),
+    }
 
 
 def instance(case: Any) -> dict[str, Any]:
@@ -80,3 +101,12 @@ def instance(case: Any) -> dict[str, Any]:
                  for row in case_fields(case, summary.data, summary.whole, for_people=False)},
         "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in summary.open_tasks],
     }
+
+
+def process(d: Any) -> dict[str, Any]:
+    """A deployed process (its latest version) with its start form."""
+    built = definitions.built_for(d)
+    versions = [{"version": v.version, "deployed_at": iso(v.deployed_at)} for v in definitions.versions(d.key)]
+    return {"key": d.key, "name": bilingual(d.name), "latest_version": d.version, "versions": versions,
+            "can_start": commands.may_start(api_user(), built),
+            "start_form": [field(ff) for ff in built.meta.start_form]}

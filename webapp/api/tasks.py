@@ -13,7 +13,7 @@ from workflows.errors import Invalid
 from . import inputs, shapes
 from .auth import api_user, token_required
 from .blueprint import QUERY_PARAMS, VIA, bp
-from .schema import BODY, ID_PATH, SECURED, errors, json_response, ref
+from .schema import BODY, ID_PATH, NULL_STR, SECURED, errors, json_response, ref
 
 QUERY_PARAMS["api.task_list"] = {"view", "process", "q", "overdue", "page", "per_page"}
 
@@ -79,7 +79,35 @@ SCHEMAS: dict[str, Any] = {
                  "description": "single task only: case data, masked except the fields the step reveals "
                                 "(task property `reveal`) to the one who may act on it"},
         "warnings": {"type": "array", "items": ref("Warning"),
-                     "description": "single task only: facts to decide with (task property `warnings`)"}}},
+                     "description": "single task only: facts to decide with (task property `warnings`)"},
+        "context": ref("TaskContext")}},
+    "Person": {"type": "object", "required": ["username", "name"], "properties": {
+        "username": {"type": "string"}, "name": {"type": "string"}}},
+    "CandidateGroup": {"type": "object", "required": ["role", "role_name", "unit_id", "unit_name"], "properties": {
+        "role": {"type": "string"}, "role_name": {"type": "string"},
+        "unit_id": {"type": "integer", "nullable": True, "description": "the unit the group is limited to"},
+        "unit_name": NULL_STR}},
+    "SummaryField": {"type": "object", "required": ["id", "label", "value"], "properties": {
+        "id": {"type": "string"}, "label": {"type": "string"},
+        "value": {"nullable": True, "description": "as stored; masked as the case data is"}}},
+    "TaskContext": {"type": "object", "description": "single task only: what the step is about and who holds it",
+                    "required": ["case_id", "case_title", "process_key", "process_name", "version", "started_by",
+                                 "summary", "assigned_to", "claimed_by", "candidate_groups", "may_act",
+                                 "created_at", "due_at"], "properties": {
+        "case_id": {"type": "integer"}, "case_title": {"type": "string"}, "process_key": {"type": "string"},
+        "process_name": {"type": "string"}, "version": {"type": "integer"},
+        "started_by": {"allOf": [ref("Person")], "nullable": True, "description": "null: the system"},
+        "summary": {"type": "array", "items": ref("SummaryField"),
+                    "description": "the process's summary fields (property `summaryFields`), in order"},
+        "assigned_to": {"allOf": [ref("Person")], "nullable": True},
+        "claimed_by": {"allOf": [ref("Person")], "nullable": True},
+        "candidate_groups": {"type": "array", "items": ref("CandidateGroup")},
+        "may_act": {"type": "boolean", "description": "you may complete it now (claiming it first if a group's)"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "due_at": {"type": "string", "format": "date-time", "nullable": True},
+        "escalated_to": {"allOf": [ref("Person")], "nullable": True},
+        "completed_by": {"allOf": [ref("Person")], "nullable": True},
+        "completed_at": {"type": "string", "format": "date-time", "nullable": True}}},
     "TaskList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": ref("Task")}, "total": {"type": "integer"},
         "page": {"type": "integer"}, "per_page": {"type": "integer"}}},

@@ -29,6 +29,9 @@ TRUE = {"true", "1", "yes", "on", "y"}
 FALSE = {"false", "0", "no", "off", "n"}
 MAX_NUMBER_TEXT = 60
 MAX_DECIMAL_PLACES = 10
+MAX_NUMBER = 10**15  # no amount or count is larger; keeps arithmetic on values exact
+MAX_TEXT = {"string": 500, "text": 4000}  # characters, when the diagram sets no maxlength
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 # Characters no text may hold: control characters (NUL is refused by PostgreSQL and kept by
 # SQLite), lone surrogates (no encoding can store them) and bidirectional overrides (they
@@ -59,6 +62,42 @@ def escaped(text: str, limit: int = 200) -> str:
     return _BAD_IN_LINE.sub(lambda m: ascii(m.group())[1:-1], text[:limit])
 
 
+@dataclass(frozen=True)
+class Constraints:
+    """What ``validate`` enforces on one field, the implicit limits included. The checks below
+    read their limits from here and the API describes fields with it, so the two cannot drift."""
+
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None  # the whole value must match (re.fullmatch)
+    multiline: bool = False  # text keeps tabs and line breaks; no other control characters anywhere
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    max_decimal_places: int | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    accept: tuple[str, ...] = ()  # file extensions, lower case with the dot
+    max_size: int | None = None  # bytes
+
+
+def constraints(ff: FormField) -> Constraints:
+    """The effective constraints of ``ff``: the diagram's, else the defaults validate applies."""
+    if ff.type in MAX_TEXT:
+        return Constraints(min_length=ff.min_length, pattern=ff.pattern, multiline=ff.type == "text",
+                           max_length=ff.max_length if ff.max_length is not None else MAX_TEXT[ff.type])
+    if ff.type in ("long", "decimal"):
+        low, high = Decimal(-MAX_NUMBER), Decimal(MAX_NUMBER)
+        return Constraints(minimum=max(ff.minimum, low) if ff.minimum is not None else low,
+                           maximum=min(ff.maximum, high) if ff.maximum is not None else high,
+                           max_decimal_places=MAX_DECIMAL_PLACES if ff.type == "decimal" else 0)
+    if ff.type == "date":
+        return Constraints(first_day=FIRST_DAY, last_day=LAST_DAY)
+    if ff.type == "file":
+        return Constraints(accept=tuple(sorted(ff.accept or DEFAULT_ACCEPT)),
+                           max_size=ff.max_size if ff.max_size is not None else DEFAULT_MAX_UPLOAD)
+    return Constraints()
+
+
 @dataclass
 class Upload:
     """A file handed in with a form: the web layer builds these from requests."""
@@ -81,14 +120,14 @@ def _text(value: Any) -> str:
 
 
 def _check_upload(ff: FormField, upload: Upload) -> str | None:
-    accept = ff.accept or DEFAULT_ACCEPT
-    limit = ff.max_size if ff.max_size is not None else DEFAULT_MAX_UPLOAD
+    limits = constraints(ff)
+    accept, limit = limits.accept, limits.max_size or 0
     name = upload.filename or ""
     if has_control_characters(name) or has_control_characters(upload.content_type or ""):
         return Msg("the file name contains characters that are not allowed", code="control_characters")
     ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if ext not in accept:
-        return Msg("file type not allowed (allowed: %(types)s)", code="file_type", types=", ".join(sorted(accept)))
+        return Msg("file type not allowed (allowed: %(types)s)", code="file_type", types=", ".join(accept))
     if len(upload.content) == 0:
         return Msg("the file is empty", code="file_empty")
     if len(upload.content) > limit:
@@ -181,25 +220,25 @@ def _misplaced_keys(fields: list[FormField], raw: dict[str, Any], uploads: dict[
 
 
 def _convert(ff: FormField, text: str) -> Any:
-    if ff.type in ("string", "text"):
-        limit = ff.max_length if ff.max_length is not None else (4000 if ff.type == "text" else 500)
-        if len(text) > limit:
-            raise ValueError(Msg("at most %(n)s characters", code="too_long", n=limit))
-        if has_control_characters(text, multiline=ff.type == "text"):
+    limits = constraints(ff)
+    if ff.type in MAX_TEXT:
+        if limits.max_length is not None and len(text) > limits.max_length:
+            raise ValueError(Msg("at most %(n)s characters", code="too_long", n=limits.max_length))
+        if has_control_characters(text, multiline=limits.multiline):
             raise ValueError(CONTROL_CHARACTERS)
-        if ff.min_length is not None and len(text) < ff.min_length:
-            raise ValueError(Msg("at least %(n)s characters", code="too_short", n=ff.min_length))
-        if ff.pattern and not re.fullmatch(ff.pattern, text):
+        if limits.min_length is not None and len(text) < limits.min_length:
+            raise ValueError(Msg("at least %(n)s characters", code="too_short", n=limits.min_length))
+        if limits.pattern and not re.fullmatch(limits.pattern, text):
             raise ValueError(Msg("not in the expected format", code="pattern"))
         return text
     if ff.type in ("long", "decimal"):
-        number = _number(ff.type, text)
-        if abs(number) > 10**15:
+        number = _number(ff.type, text, limits.max_decimal_places or 0)
+        if abs(number) > MAX_NUMBER:
             raise ValueError(NUMBER_TOO_LARGE)
-        if ff.minimum is not None and number < ff.minimum:
-            raise ValueError(Msg("must be at least %(n)s", code="too_small", n=ff.minimum))
-        if ff.maximum is not None and number > ff.maximum:
-            raise ValueError(Msg("must be at most %(n)s", code="too_large", n=ff.maximum))
+        if limits.minimum is not None and number < limits.minimum:
+            raise ValueError(Msg("must be at least %(n)s", code="too_small", n=limits.minimum))
+        if limits.maximum is not None and number > limits.maximum:
+            raise ValueError(Msg("must be at most %(n)s", code="too_large", n=limits.maximum))
         return number
     if ff.type == "boolean":
         low = text.lower()
@@ -213,7 +252,7 @@ def _convert(ff: FormField, text: str) -> Any:
             day = dt.date.fromisoformat(text)
         except ValueError:
             raise ValueError(Msg("must be a date (YYYY-MM-DD)", code="not_a_date")) from None
-        if not 1900 <= day.year <= 2200:
+        if not (limits.first_day or FIRST_DAY) <= day <= (limits.last_day or LAST_DAY):
             raise ValueError(Msg("date out of range", code="date_out_of_range"))
         return day.isoformat()
     if ff.type == "enum":
@@ -223,7 +262,7 @@ def _convert(ff: FormField, text: str) -> Any:
     raise ValueError(Msg("unsupported field type", code="invalid"))
 
 
-def _number(kind: str, text: str) -> int | Decimal:
+def _number(kind: str, text: str, places: int) -> int | Decimal:
     """A whole number or a decimal, refusing what would overflow later: ``1e1000000`` is a
     valid Decimal, but any arithmetic on it (even ``abs``) raises decimal.Overflow."""
     message = NOT_A_WHOLE_NUMBER if kind == "long" else Msg("must be a number", code="not_a_number")
@@ -241,6 +280,6 @@ def _number(kind: str, text: str) -> int | Decimal:
         if number.adjusted() > 15:
             raise ValueError(NUMBER_TOO_LARGE)
         exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
-            raise ValueError(Msg("at most %(n)s decimal places", code="too_many_decimals", n=MAX_DECIMAL_PLACES))
+        if isinstance(exponent, int) and exponent < -places:
+            raise ValueError(Msg("at most %(n)s decimal places", code="too_many_decimals", n=places))
     return number

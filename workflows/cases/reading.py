@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from workflows.branch.models import User
+from workflows.branch.models import OrgUnit, User
 from workflows.cases import access, alerts, assignment, commands, step_values
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import ENGINE, built_for
@@ -213,6 +213,14 @@ def task_view(task_id: int, user: User, ip: str | None = None, *, with_history: 
     view.values = step_values.starting_values(task, meta, data)
     view.alerts = alerts.for_task(task, meta, data)
     return view
+
+
+def offered_to(task: HumanTask) -> list[tuple[str, OrgUnit | None]]:
+    """The groups a task is offered to: each role, with the unit it is limited to (if any)."""
+    ids = {c.scope_unit_id for c in task.candidates if c.scope_unit_id is not None}
+    units = {u.id: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)))} if ids else {}
+    return [(c.role_key, units.get(c.scope_unit_id) if c.scope_unit_id is not None else None)
+            for c in task.candidates]
 
 
 # --- the security log ----------------------------------------------------------------
