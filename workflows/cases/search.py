@@ -163,11 +163,28 @@ def list_cases(user: User, q: CaseQuery, ip: str | None = None) -> tuple[list[Pr
     conditions += _day_range(ProcessInstance.started_at, q.started_from, q.started_to)
     conditions += _day_range(ProcessInstance.ended_at, q.ended_from, q.ended_to)
     total = db.session.scalar(select(func.count(ProcessInstance.id)).where(*conditions)) or 0
-    query = (select(ProcessInstance).where(*conditions).order_by(*_order(q.sort))
-             .options(joinedload(ProcessInstance.definition), joinedload(ProcessInstance.started_by),
-                      undefer(ProcessInstance.state))
-             .limit(q.per_page).offset((max(1, q.page) - 1) * q.per_page))
-    return list(db.session.scalars(query).unique()), int(total)
+    ids = list(db.session.scalars(select(ProcessInstance.id).where(*conditions).order_by(*_order(q.sort))
+                                  .limit(q.per_page).offset((max(1, q.page) - 1) * q.per_page)))
+    if access.sees_whole_records(user):
+        _note_whole_views(user, ids, ip)  # before reading them: the log entry commits
+    found = {c.id: c for c in db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id.in_(ids or [-1]))
+        .options(joinedload(ProcessInstance.definition), joinedload(ProcessInstance.started_by),
+                 undefer(ProcessInstance.state))).unique()}
+    return [found[i] for i in ids], int(total)
+
+
+def _note_whole_views(user: User, ids: list[int], ip: str | None) -> None:
+    """An auditor reads the cases of the page whole: those they take no part in are written to
+    the security log, once for the page (``access.note_whole_view`` does it for one case)."""
+    if not ids:
+        return
+    own = set(db.session.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(ids), visible_to(user))))
+    outside = [i for i in ids if i not in own]
+    if outside:
+        listed = ", ".join(f"#{i}" for i in outside)
+        access.log_event("record_viewed", user=user, ip=ip, detail=f"case list: {len(outside)} case(s) viewed whole: "
+                                                                   f"{listed}")
 
 
 def _day_range(column: Any, first: dt.date | None, last: dt.date | None) -> list[ColumnElement[bool]]:
@@ -195,10 +212,9 @@ def _order(sort: str) -> list[Any]:
     return [direction, tie]
 
 
-def summaries(instances: list[ProcessInstance], user: User, ip: str | None = None) -> list[reading.CaseSummary]:
-    """What the API shows of each case of a page from :func:`list_cases`: its data and open tasks,
-    the open tasks of the whole page read in one query. An auditor sees records whole; their look
-    at the cases of the page they take no part in is written to the security log once."""
+def summaries(instances: list[ProcessInstance], user: User) -> list[reading.CaseSummary]:
+    """What the API shows of each case of a page from :func:`list_cases` (which logged an auditor's
+    look): its data and open tasks, the open tasks of the whole page read in one query."""
     ids = [c.id for c in instances]
     open_tasks: dict[int, list[HumanTask]] = {i: [] for i in ids}
     if ids:
@@ -206,10 +222,4 @@ def summaries(instances: list[ProcessInstance], user: User, ip: str | None = Non
                                                                HumanTask.state == "open").order_by(HumanTask.id)):
             open_tasks[task.instance_id].append(task)
     whole = access.sees_whole_records(user)
-    if whole and ids:
-        own = set(db.session.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(ids), visible_to(user))))
-        outside = [i for i in ids if i not in own]
-        if outside:
-            access.log_event("record_viewed", user=user, ip=ip, detail=f"case list: {len(outside)} case(s) viewed "
-                             f"whole: {', '.join(f'#{i}' for i in outside)}")
     return [reading.CaseSummary(c, reading.facts(c).data, whole, open_tasks[c.id]) for c in instances]

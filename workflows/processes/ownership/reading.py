@@ -43,9 +43,16 @@ class RegistryEntry:
     previous: list[ClientOwnership] | None  # oldest first; None: not shown to this reader
 
 
+@dataclass
+class RegistryPage:
+    entries: list[RegistryEntry]
+    total: int
+    whole: bool  # the reader sees ID numbers whole (an auditor; the look is logged)
+
+
 def registry_entries(user: User, *, staff: str | None = None, client_id_number: str | None = None,
                      include_superseded: bool = False, page: int = 1, per_page: int = 50, ip: str | None = None,
-                     path: str = "/api/v1/registry") -> tuple[list[RegistryEntry], int]:
+                     path: str = "/api/v1/registry") -> RegistryPage:
     """The registry under the page's rules: its readers see every entry and each client's earlier
     owners; a staff member sees only their own entries; anyone else is refused (logged).
     A page of entries by client ID number, and how many match in all.
@@ -62,12 +69,16 @@ def registry_entries(user: User, *, staff: str | None = None, client_id_number: 
     if client_id_number:
         conditions.append(ClientOwnership.client_id_number == normalise_id(client_id_number))
     total = db.session.scalar(select(func.count(ClientOwnership.id)).where(*conditions)) or 0
+    whole = access.sees_whole_records(user)
+    if whole and total:  # logged before reading: the log entry commits
+        access.log_event("record_viewed", user=user, ip=ip, detail=f"registry viewed whole: page {page} of "
+                         f"{total} entr(y/ies) (staff={staff or '*'}, client={'given' if client_id_number else '*'})")
     rows = list(db.session.scalars(select(ClientOwnership).where(*conditions)
                                    .options(joinedload(ClientOwnership.staff))
                                    .order_by(ClientOwnership.client_id_number, ClientOwnership.id)
                                    .limit(per_page).offset((max(1, page) - 1) * per_page)))
     if not reader:
-        return [RegistryEntry(row, None) for row in rows], int(total)
+        return RegistryPage([RegistryEntry(row, None) for row in rows], int(total), whole)
     numbers = {row.client_id_number for row in rows}
     earlier: dict[str, list[ClientOwnership]] = {n: [] for n in numbers}
     if numbers:
@@ -75,4 +86,5 @@ def registry_entries(user: User, *, staff: str | None = None, client_id_number: 
                 ClientOwnership.client_id_number.in_(numbers), ClientOwnership.status != "active")
                 .options(joinedload(ClientOwnership.staff)).order_by(ClientOwnership.id)):
             earlier[row.client_id_number].append(row)
-    return [RegistryEntry(row, [e for e in earlier[row.client_id_number] if e.id < row.id]) for row in rows], int(total)
+    entries = [RegistryEntry(row, [e for e in earlier[row.client_id_number] if e.id < row.id]) for row in rows]
+    return RegistryPage(entries, int(total), whole)
