@@ -15,10 +15,19 @@ from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.db import db
 
 
-def _staff_member(prefix: str = "finder"):
-    """A new staff member in staff01's team: their cases are theirs alone."""
+def _staff_member(prefix: str = "finder", unit_id: int | None = None):
+    """A new staff member (in staff01's team unless another unit is given): their cases are theirs alone."""
     return people.save_user(None, username=unique_username(prefix), full_name="查询员工", roles=["staff"],
-                            unit_id=user("staff01").unit_id, active=True, password="password-123", actor=None)
+                            unit_id=unit_id or user("staff01").unit_id, active=True, password="password-123",
+                            actor=None)
+
+
+def _department_without_support() -> int:
+    """A new department nobody supports: the cases of its staff wait in no one's inbox, so a
+    test starting hundreds of them leaves the other tests' inboxes as they were."""
+    branch = people.tree()[0][1]
+    return people.save_unit(None, kind="department", name=unique_username("查询部"), parent_id=branch.id,
+                            leader_id=None).id
 
 
 def _ids(resp) -> list[int]:
@@ -48,7 +57,7 @@ def test_a_case_is_found_by_the_clients_whole_id_number_never_by_part_of_it(api)
 
 
 def test_paging_through_250_cases_by_next_links(api) -> None:
-    owner = _staff_member()
+    owner = _staff_member("pager", _department_without_support())
     created = {commands.start_case("client_ownership", owner, registration(unique_id_number())).id
                for _ in range(250)}
     db.session.commit()

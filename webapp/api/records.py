@@ -72,7 +72,8 @@ def attachment_file(attachment_id: int):
     att = reading.attachment(attachment_id, api_user(), request.remote_addr)  # each look is logged
     mimetype = att.content_type if _MEDIA_TYPE.match(att.content_type or "") else "application/octet-stream"
     response = send_file(io.BytesIO(att.content), mimetype=mimetype, as_attachment=True,
-                         download_name=att.filename or f"attachment-{att.id}", max_age=0, etag=False)
+                         download_name=att.filename or f"attachment-{att.id}", max_age=0, etag=False,
+                         conditional=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["X-Checksum-SHA256"] = att.sha256

@@ -170,7 +170,7 @@ def list_cases(user: User, q: CaseQuery, ip: str | None = None) -> tuple[list[Pr
     found = {c.id: c for c in db.session.scalars(
         select(ProcessInstance).where(ProcessInstance.id.in_(ids or [-1]))
         .options(joinedload(ProcessInstance.definition), joinedload(ProcessInstance.started_by),
-                 undefer(ProcessInstance.state))).unique()}
+                 joinedload(ProcessInstance.subject_user), undefer(ProcessInstance.state))).unique()}
     return [found[i] for i in ids], int(total)
 
 
