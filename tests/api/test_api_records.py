@@ -129,7 +129,8 @@ def test_notices_in_the_readers_language_marked_read_one_or_all(api, moved_clien
 def test_an_attachment_downloads_with_its_real_name_and_type_for_those_entitled(api) -> None:
     staff = api("staff01")
     case = staff.post("/processes/client_ownership/instances", registration(unique_id_number())).get_json()
-    assert api("support1").complete_step(case["id"], "Task_ConfirmReservation", {"decision": "approve"}).status_code == 200
+    confirmed = api("support1").complete_step(case["id"], "Task_ConfirmReservation", {"decision": "approve"})
+    assert confirmed.status_code == 200
     scan = {"filename": "客户开户表 2026.pdf", "content_type": "application/pdf",
             "content_base64": base64.b64encode(PDF).decode()}
     done = api("counter1").complete_step(case["id"], "Task_CounterOpening", {
