@@ -1,10 +1,12 @@
 """The JSON API under /api/v1: token-authenticated, described by OpenAPI 3.
 
 One module per area registers its views on ``bp`` and describes them (``PATHS``,
-``SCHEMAS``); ``openapi.MODULES`` lists them.
+``SCHEMAS``); ``openapi.MODULES`` lists them. A process family adds its own module through its
+page declaration (``webapp.processes.Page.api``), without the platform naming it.
 """
 
-from . import docs, forms, instances, processes, settings, tasks  # noqa: F401 - they register their views
+# they register their views
+from . import directory, docs, forms, instances, processes, records, search, settings, tasks  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

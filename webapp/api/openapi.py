@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import docs, forms, instances, processes, schema, settings, tasks
+from ..processes import api_modules
+from . import directory, docs, forms, instances, processes, records, schema, search, settings, tasks
 
-MODULES = (processes, tasks, instances, settings, docs, forms)
+MODULES = (processes, forms, tasks, instances, search, records, directory, settings, docs)
 
 
 def spec(server: str) -> dict[str, Any]:
     schemas: dict[str, Any] = dict(schema.SCHEMAS)
     paths: dict[str, Any] = {}
-    for module in MODULES:
+    for module in (*MODULES, *api_modules()):  # the platform's areas, then each family's
         schemas.update(module.SCHEMAS)
         paths.update(module.PATHS)
     return {

@@ -90,7 +90,12 @@ def task_context(view: reading.TaskView, rows: list[Any]) -> dict[str, Any]:
 
 
 def instance(case: Any) -> dict[str, Any]:
-    summary = reading.case_summary(case, api_user(), request.remote_addr)
+    return summary(reading.case_summary(case, api_user(), request.remote_addr))
+
+
+def summary(view: reading.CaseSummary) -> dict[str, Any]:
+    """A case as every operation answers it, from what the read function gave."""
+    case, data, whole = view.instance, view.data, view.whole
     return {
         "id": case.id, "process_key": case.process_key, "version": case.definition.version,
         "title": case.title, "status": case.status, "outcome": case.outcome,
@@ -98,8 +103,8 @@ def instance(case: Any) -> dict[str, Any]:
         "origin": case.origin, "started_at": iso(case.started_at),
         "ended_at": iso(case.ended_at),
         "data": {row.id: plain(row.value)
-                 for row in case_fields(case, summary.data, summary.whole, for_people=False)},
-        "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in summary.open_tasks],
+                 for row in case_fields(case, data, whole, for_people=False)},
+        "open_tasks": [{"id": t.id, "name": bilingual(t.name), "task_key": t.spec_id} for t in view.open_tasks],
     }
 
 

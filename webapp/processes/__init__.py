@@ -1,7 +1,9 @@
 """Each process family's own pages, one module each, listed once in PAGES.
 
-A page module declares ``PAGE = Page(bp, nav=(…))``; the factory registers the
-blueprints and the navigation (base.html) shows the entries a user may open.
+A page module declares ``PAGE = Page(bp, nav=(…), api=…)``; the factory registers the
+blueprints, the navigation (base.html) shows the entries a user may open, and the
+family's API module (its views on the API blueprint, its ``PATHS`` and ``SCHEMAS``)
+joins /api/v1 and its OpenAPI document.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from flask import Flask
 from . import ownership
 from .page import NavEntry, Page
 
-__all__ = ["PAGES", "NavEntry", "Page", "nav_for", "register"]
+__all__ = ["PAGES", "NavEntry", "Page", "api_modules", "nav_for", "register"]
 
 PAGES: tuple[Page, ...] = (ownership.PAGE,)
 
@@ -21,6 +23,11 @@ PAGES: tuple[Page, ...] = (ownership.PAGE,)
 def nav_for(user: Any) -> list[NavEntry]:
     """The families' navigation entries this user may open."""
     return [entry for page in PAGES for entry in page.nav if entry.visible(user)]
+
+
+def api_modules() -> tuple[Any, ...]:
+    """The families' API modules (``Page.api``), for the OpenAPI document."""
+    return tuple(page.api for page in PAGES if page.api is not None)
 
 
 def register(app: Flask) -> None:

@@ -9,11 +9,13 @@ from flask_login import current_user, login_required
 from workflows.processes.ownership import access
 from workflows.processes.ownership.reading import registry_for
 
+from . import ownership_api
 from .page import NavEntry, Page
 
 bp = Blueprint("registry", __name__)
 
-PAGE = Page(bp, nav=(NavEntry("registry.index", _l("Client registry"), "registry", access.may_open_registry),))
+PAGE = Page(bp, nav=(NavEntry("registry.index", _l("Client registry"), "registry", access.may_open_registry),),
+            api=ownership_api)
 
 
 @bp.route("/registry")

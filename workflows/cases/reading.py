@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import access, alerts, assignment, commands, step_values
@@ -176,6 +176,14 @@ def attachment(attachment_id: int, user: User, ip: str | None = None) -> Attachm
     access.case_for(user, att.instance_id, ip, f"attachment {att.id}")
     access.log_event("attachment_viewed", user=user, ip=ip, detail=f"attachment {att.id} of case {att.instance_id}")
     return att
+
+
+def case_attachments(case_id: int, user: User, ip: str | None = None) -> list[Attachment]:
+    """The files of a case ``user`` may see (their metadata: reading one is :func:`attachment`)."""
+    instance = access.case_for(user, case_id, ip, "attachments")
+    return list(db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
+                                   .options(defer(Attachment.content), joinedload(Attachment.uploaded_by))
+                                   .order_by(Attachment.id)))
 
 
 # --- a task ----------------------------------------------------------------------

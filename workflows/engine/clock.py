@@ -43,6 +43,13 @@ def local(moment: _dt.datetime) -> _dt.datetime:
     return moment.replace(tzinfo=_dt.UTC).astimezone(BRANCH_TZ)
 
 
+def day_start(day: _dt.date) -> _dt.datetime:
+    """The stored (naive UTC) moment a branch calendar day begins: a filter "from 1 March"
+    means from midnight in Shanghai, 16:00 UTC the day before."""
+    midnight = _dt.datetime.combine(day, _dt.time(0), tzinfo=BRANCH_TZ)
+    return midnight.astimezone(_dt.UTC).replace(tzinfo=None)
+
+
 def travel(delta: _dt.timedelta) -> None:
     """Move the clock forward (tests, demos)."""
     global _offset
