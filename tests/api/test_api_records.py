@@ -155,7 +155,7 @@ def test_an_attachment_downloads_with_its_real_name_and_type_for_those_entitled(
 
     for outsider in ("staff02", "admin"):
         refused = api(outsider).get(f"/attachments/{info['id']}")
-        assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+        assert refused.status_code == 403 and refused.get_json()["error"] == "no_part"
         assert api(outsider).get(f"/instances/{case['id']}/attachments").status_code == 403
     assert api("auditor").get(f"/attachments/{info['id']}").data == PDF
     assert api("staff01").get("/attachments/999999999").status_code == 404
