@@ -23,7 +23,10 @@ ERRORS = {
     "409": json_response(ref("Error"), "Already done, or changed by someone else"),
     "422": json_response(ref("Error"), "Invalid data; `fields` names each field. `refused`: a business rule said "
                                        "no before anything was written (`figures` holds its numbers)"),
-    "429": json_response(ref("Error"), "Too many requests"),
+    "429": {**json_response(ref("Error"), "`rate_limited`: too many requests from this token (`API_RATE_LIMIT`, "
+                                          "counted across all workers); `figures.retry_after` = `Retry-After`"),
+            "headers": {"Retry-After": {"required": True, "description": "seconds until the limit lets you in again",
+                                        "schema": {"type": "integer", "minimum": 1}}}},
     "503": json_response(ref("Error"), "The database is busy (`busy`); nothing was saved, retry after "
                                        "`Retry-After`"),
 }
