@@ -4,7 +4,7 @@ One module per area registers its views on ``bp`` and describes them (``PATHS``,
 ``SCHEMAS``); ``openapi.MODULES`` lists them.
 """
 
-from . import docs, instances, processes, settings, tasks  # noqa: F401 - they register their views
+from . import bulk, docs, instances, processes, settings, tasks  # noqa: F401 - they register their views
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import docs, instances, processes, schema, settings, tasks
+from . import bulk, docs, instances, processes, schema, settings, tasks
 
-MODULES = (processes, tasks, instances, settings, docs)
+MODULES = (processes, tasks, bulk, instances, settings, docs)
 
 
 def spec(server: str) -> dict[str, Any]:
