@@ -14,6 +14,7 @@ from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.db import db
 from workflows.engine import clock
 from workflows.gate import idempotency
+from workflows.gate.models import IdempotencyKey
 
 START = "/processes/client_ownership/instances"
 
@@ -134,3 +135,15 @@ def test_malformed_keys_are_refused_and_nothing_is_started(api) -> None:
         assert resp.get_json()["fields"] == {"Idempotency-Key": "1 to 200 printable characters"}
     assert cases_for(id_number) == []
     assert send(staff, START, {"data": registration(id_number)}, "k" * 200).status_code == 201
+
+
+def test_the_sweeper_drops_expired_keys(app, api) -> None:
+    staff = api("staff10")
+    assert send(staff, START, {"data": registration(unique_id_number())}, "swept-1").status_code == 201
+    kept = select(func.count()).select_from(IdempotencyKey).where(IdempotencyKey.key == "swept-1")
+    assert db.session.scalar(kept) == 1
+    clock.travel(idempotency.TTL + dt.timedelta(seconds=1))
+    result = app.test_cli_runner().invoke(args=["workflows", "sweep"])
+    assert result.exit_code == 0 and "expired idempotency key" in result.output
+    db.session.commit()
+    assert db.session.scalar(kept) == 0

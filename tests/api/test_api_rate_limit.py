@@ -3,6 +3,7 @@ over the limit a 429 `rate_limited` with Retry-After, in the request's language.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,9 @@ from webapp import create_app
 from workflows.branch import tokens
 from workflows.cases.models import SecurityEvent
 from workflows.db import db
+from workflows.engine import clock
+from workflows.gate import sweep as gate_sweep
+from workflows.gate.models import RateWindow
 
 
 def _worker(app: Flask, **config: str) -> Flask:
@@ -123,3 +127,16 @@ def test_a_limits_storage_uri_counts_there_instead(workers) -> None:
 def test_a_malformed_limit_stops_the_start(app: Flask) -> None:
     with pytest.raises(RuntimeError, match="API_RATE_LIMIT"):
         _worker(app, API_RATE_LIMIT="lots")
+
+
+def test_windows_that_are_over_are_dropped(workers) -> None:
+    a, _b = (w.test_client() for w in workers("5 per minute"))
+    headers = _bearer("staff11")
+    fresh_window(60)
+    assert a.get("/api/v1/processes", headers=headers).status_code == 200
+    counted = select(func.count()).select_from(RateWindow).where(RateWindow.key.like("token:%|5/60"))
+    db.session.commit()
+    assert db.session.scalar(counted) >= 1
+    clock.travel(dt.timedelta(minutes=2))
+    assert gate_sweep() >= 1
+    assert db.session.scalar(counted) == 0
