@@ -65,12 +65,15 @@ def _hit_database(who: str, item: RateLimitItem) -> Verdict:
     window = second - second % period
     key = f"{who}|{item.amount}/{period}"[:120]
     table = RateWindow.__table__
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    on_postgres = db.engine.dialect.name == "postgresql"
+    insert = postgresql.insert if on_postgres else sqlite.insert
     count = (insert(table).values(key=key, window_start=window, window_end=window + period, hits=1)
              .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1})
              .returning(table.c.hits))
     try:
         with db.engine.begin() as conn:  # its own connection and transaction, never the request's
+            if on_postgres:  # a count lost in a crash does no harm: do not wait for the disk (~10 ms a commit)
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             hits = conn.execute(count).scalar_one()
             if hits == 1:  # a new window: this caller's earlier ones are over
                 conn.execute(delete(table).where(table.c.key == key, table.c.window_start < window))
