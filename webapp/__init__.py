@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Flask, request, session
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -23,7 +22,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 babel = Babel()
-limiter = Limiter(key_func=lambda: "", storage_uri="memory://", default_limits=[])
 
 
 def select_locale() -> str:
@@ -73,6 +71,17 @@ def _secret_key_check(app: Flask) -> None:
                        "(SECRET_KEY_FILE); ./scripts/setup.sh creates it. Every worker must share it.")
 
 
+def _rate_limit_check(app: Flask) -> None:
+    """A malformed API_RATE_LIMIT stops the start, not every API request."""
+    from workflows.gate import ratelimit
+
+    try:
+        ratelimit.rules(app.config["API_RATE_LIMIT"])
+    except ValueError:
+        raise RuntimeError(f"API_RATE_LIMIT is not a rate limit (e.g. '1800 per minute'): "
+                           f"{app.config['API_RATE_LIMIT']!r}") from None
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "var"))
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -102,8 +111,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.user_loader(people.signed_in)
 
     from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, template_helpers
-    from .api.auth import rate_key
-    from .api.blueprint import rate_limit
     from .inputs import register as register_inputs
     from .processes import register as register_family_pages
 
@@ -111,10 +118,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for module in (auth, inbox, cases, audit_views, admin, profile, designer):
         app.register_blueprint(module.bp)
     register_family_pages(app)
-    limiter.init_app(app)
-    if not getattr(api.bp, "_rate_limited", False):
-        limiter.limit(rate_limit, key_func=rate_key)(api.bp)
-        api.bp._rate_limited = True
+    _rate_limit_check(app)
     csrf.exempt(api.bp)  # bearer tokens only, no cookies: nothing a forged request could ride on
     app.register_blueprint(api.bp)
     errors.register(app)

@@ -78,15 +78,17 @@ def register(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Keep sweeping (a worker process).")
     @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps with --loop.")
     def sweep(loop: bool, interval: float) -> None:
-        """Fire due timers and due jobs; with --loop also write an audit checkpoint every
+        """Fire due timers and due jobs, drop expired idempotency keys; with --loop also write an audit checkpoint every
         AUDIT_CHECKPOINT_INTERVAL seconds."""
         if loop:
             timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None)
         else:
+            from workflows import gate
             from workflows.cases import jobs
 
             click.echo(f"advanced {timers.sweep()} case(s)")
             click.echo(f"fired {len(jobs.run_due())} job(s)")
+            click.echo(f"dropped {gate.sweep()} expired idempotency key(s) and rate window(s)")
 
     @app.cli.group("seed")
     def seed() -> None:

@@ -39,7 +39,10 @@ class Config:
     # 2, 4, 8… seconds (at most the window). Read by webapp/auth.py, applied by workflows.branch.accounts.
     LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
     LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "3"))
-    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    # Per token (per address without one), counted where every worker counts: the database, or a
+    # Redis server (API_RATE_LIMIT_STORAGE=redis://host:6379, needs the redis package). Read by webapp/api/throttle.py.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1800 per minute")
+    API_RATE_LIMIT_STORAGE = os.environ.get("API_RATE_LIMIT_STORAGE", "database")
     # The audit key signs the case history ("id:secret" or a bare secret); it is never stored in the
     # database. Old keys only verify. See README, "Audit trail". Without a key, case writes are refused.
     AUDIT_KEY = os.environ.get("AUDIT_KEY") or _file_lines(

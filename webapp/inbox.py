@@ -114,9 +114,9 @@ def bulk():
         return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))
     answer = {k: v for k, v in request.form.items() if k not in ("task_id", "csrf_token", "view")}
     results = commands.bulk_complete(ids, current_user, answer, ip=request.remote_addr)
-    done = sum(1 for r in results.values() if r == "completed")
+    done = sum(1 for refusal in results.values() if refusal is None)
     flash(_("%(done)d of %(total)d tasks completed.", done=done, total=len(ids)), "success" if done else "error")
-    for task_id, outcome in results.items():
-        if outcome != "completed":
-            flash(_("Task %(id)d: %(why)s", id=task_id, why=tr(outcome)), "error")
+    for task_id, refusal in results.items():
+        if refusal is not None:
+            flash(_("Task %(id)d: %(why)s", id=task_id, why=tr(refusal.message)), "error")
     return redirect(url_for("inbox.index", view=request.form.get("view", "mine")))

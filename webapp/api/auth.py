@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -47,6 +48,9 @@ def api_user() -> Any:
 
 
 def rate_key() -> str:
-    """Requests are counted per token (per address when there is none)."""
+    """Requests are counted per token (per address when there is none); the counters keep a
+    digest of the token, never the token."""
     clear = bearer()
-    return f"token:{clear[:24]}" if clear else f"ip:{request.remote_addr}"
+    if clear:
+        return "token:" + hashlib.sha256(b"rate:" + clear.encode("utf-8", "replace")).hexdigest()[:40]
+    return f"ip:{request.remote_addr}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from typing import Any
+
+from flask import Blueprint, request
 
 from workflows.errors import Invalid, Msg
+
+from . import throttle
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -17,6 +21,12 @@ UNKNOWN_PARAMETER = Msg("unknown parameter", code="unknown_parameter")
 
 
 @bp.before_request
+def _rate_limit() -> Any:
+    """First: every request counts, also those refused later."""
+    return throttle.check()
+
+
+@bp.before_request
 def _known_query_parameters_only() -> None:
     """A misspelt filter should fail loudly, not be ignored."""
     allowed = QUERY_PARAMS.get(request.endpoint or "", set())
@@ -24,7 +34,3 @@ def _known_query_parameters_only() -> None:
     if unknown and request.endpoint not in OPEN_ENDPOINTS:
         raise Invalid("please correct the highlighted fields", {name or "(empty)": UNKNOWN_PARAMETER
                                                                  for name in unknown})
-
-
-def rate_limit() -> str:
-    return current_app.config.get("API_RATE_LIMIT", "600 per minute")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..processes import api_modules
-from . import directory, docs, forms, instances, processes, records, schema, search, settings, tasks
+from . import bulk, directory, docs, forms, instances, processes, records, schema, search, settings, tasks
 
-MODULES = (processes, forms, tasks, instances, search, records, directory, settings, docs)
+MODULES = (processes, forms, tasks, bulk, instances, search, records, directory, settings, docs)
 
 
 def spec(server: str) -> dict[str, Any]:

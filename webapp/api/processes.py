@@ -13,6 +13,8 @@ from ..i18n import tr
 from . import inputs, shapes
 from .auth import api_user, token_required
 from .blueprint import VIA, bp
+from .idempotent import PARAMETER as IDEMPOTENCY_KEY
+from .idempotent import idempotent
 from .schema import SECURED, errors, json_response, ref
 
 
@@ -24,12 +26,14 @@ def processes():
 
 @bp.post("/processes/<key>/instances")
 @token_required
+@idempotent
 def start(key: str):
     data = inputs.data()
     uploads = inputs.uploads(data)
-    try:
+    try:  # commit=False: @idempotent commits, with the key's answer
         instance = commands.start_case(key[:80], api_user(), data, via=VIA, ip=request.remote_addr,
-                                       uploads=uploads, confirmed=inputs.confirmation(), known_only=True)
+                                       uploads=uploads, confirmed=inputs.confirmation(), known_only=True,
+                                       commit=False)
     except Unconfirmed as exc:  # like the start page: the warnings, and the value that confirms them
         return jsonify({"error": exc.code, "message": tr(exc.message), "warnings": shapes.warnings(exc.alerts),
                         "confirm_warnings": exc.fingerprint}), 409
@@ -66,11 +70,13 @@ PATHS: dict[str, Any] = {
         "responses": {"200": json_response(ref("ProcessList"), "Processes"), **errors("401", "422", "429")}}},
     "/api/v1/processes/{key}/instances": {"post": {
         "summary": "Start a case with its start-form data", "security": SECURED,
-        "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+                       IDEMPOTENCY_KEY],
         "requestBody": {"required": False, "content": {"application/json": {"schema": ref("StartBody")}}},
         "responses": {"201": json_response(ref("Instance"), "The new case"),
                       **errors("400", "401", "403", "404", "422", "429"),
-                      "409": json_response(ref("WarningsToConfirm"),
+                      "409": json_response({"anyOf": [ref("WarningsToConfirm"), ref("Error")]},
                                            "Warnings to read first (e.g. the client is already owned or "
-                                           "reserved): nothing was started")}}},
+                                           "reserved): nothing was started. Or `idempotency_in_progress`: "
+                                           "an attempt with this Idempotency-Key still runs")}}},
 }

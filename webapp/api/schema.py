@@ -39,7 +39,9 @@ ERROR_CODES: dict[str, str] = {
     "csrf": "400: (pages only) the form expired",
     "method_not_allowed": "405: this method is not allowed here",
     "request_entity_too_large": "413: the body is too large",
-    "too_many_requests": "429: too many requests; slow down",
+    "rate_limited": "429: too many requests from this token; retry after `Retry-After` seconds",
+    "idempotency_key_reused": "422: this Idempotency-Key was used for another request",
+    "idempotency_in_progress": "409: the first request with this Idempotency-Key is still running; retry soon",
     "busy": "503: the database is busy; nothing was saved, retry after `Retry-After`",
     "server_error": "500: a fault on our side; nothing was saved",
 }
@@ -102,7 +104,10 @@ ERRORS = {
     "422": json_response(ref("Error"), "Invalid data; `fields` names each field, `field_codes` gives its code "
                                        "(unknown keys in `data`: `unknown_field`). `refused`: a business rule said "
                                        "no before anything was written (`figures` holds its numbers)"),
-    "429": json_response(ref("Error"), "Too many requests"),
+    "429": {**json_response(ref("Error"), "`rate_limited`: too many requests from this token (`API_RATE_LIMIT`, "
+                                          "counted across all workers); `figures.retry_after` = `Retry-After`"),
+            "headers": {"Retry-After": {"required": True, "description": "seconds until the limit lets you in again",
+                                        "schema": {"type": "integer", "minimum": 1}}}},
     "503": json_response(ref("Error"), "The database is busy (`busy`); nothing was saved, retry after "
                                        "`Retry-After`"),
 }

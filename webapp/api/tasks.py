@@ -13,6 +13,8 @@ from workflows.errors import Invalid
 from . import inputs, shapes
 from .auth import api_user, token_required
 from .blueprint import QUERY_PARAMS, VIA, bp
+from .idempotent import PARAMETER as IDEMPOTENCY_KEY
+from .idempotent import idempotent
 from .schema import BODY, ID_PATH, NULL_STR, SECURED, errors, json_response, ref
 
 QUERY_PARAMS["api.task_list"] = {"view", "process", "q", "overdue", "page", "per_page"}
@@ -57,11 +59,12 @@ def release(task_id: int):
 
 @bp.post("/tasks/<int:task_id>/complete")
 @token_required
+@idempotent
 def complete(task_id: int):
     data = inputs.data()
     uploads = inputs.uploads(data)
     done = commands.complete_task(task_id, api_user(), data, via=VIA, ip=request.remote_addr, uploads=uploads,
-                                   known_only=True)
+                                   known_only=True, commit=False)  # @idempotent commits, with the key's answer
     return jsonify({"task_id": done.task_id, "status": "completed",
                     "instance": shapes.instance(reading.case(done.instance_id))})
 
@@ -144,6 +147,7 @@ PATHS: dict[str, Any] = {
                       **errors("401", "403", "404", "409", "422", "429")}}},
     "/api/v1/tasks/{task_id}/complete": {"post": {
         **_TASK_OP, "summary": "Complete a task with its form data", "requestBody": BODY,
+        "parameters": [*_TASK_OP["parameters"], IDEMPOTENCY_KEY],
         "responses": {"200": json_response(ref("Completion"), "Completed"),
                       **errors("400", "401", "403", "404", "409", "422", "429")}}},
 }

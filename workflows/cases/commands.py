@@ -288,9 +288,10 @@ class Completion:
 
 def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = "web", ip: str | None = None,
                   uploads: dict[str, forms.Upload] | None = None, bulk: bool = False,
-                  known_only: bool = False) -> Completion:
+                  known_only: bool = False, commit: bool = True) -> Completion:
     """Validate, run the task and the engine, and save everything in one transaction.
-    ``known_only`` (the API) refuses keys of ``data`` that are no field of the step's form."""
+    ``known_only`` (the API) refuses keys of ``data`` that are no field of the step's form;
+    ``commit=False``: flushed, for the caller to commit with its own rows, e.g. an idempotency key."""
     task = get_task(task_id, user, for_action=True, ip=ip)
     if task.state != "open":
         raise _closed()
@@ -324,20 +325,26 @@ def complete_task(task_id: int, user: User, data: dict[str, Any], *, via: str = 
                      comment=clean.get("comment") if isinstance(clean.get("comment"), str) else None, via=via)
         projection.advance(ctx, inst)
         result = Completion(task.id, task.name, instance.id, instance.status)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     return result
 
 
 def bulk_complete(task_ids: list[int], user: User, data: dict[str, Any], *, via: str = "web",
-                  ip: str | None = None) -> dict[int, str]:
-    """Complete many routine tasks with the same answer; each in its own transaction."""
-    results: dict[int, str] = {}
+                  ip: str | None = None, known_only: bool = False) -> dict[int, WorkflowError | None]:
+    """Complete many routine tasks with the same answer, each in its own transaction (one refusal
+    undoes nothing of the others): task id → None when completed, else the refusal (its ``code``
+    for programs, its ``message`` for people), in the order given."""
+    results: dict[int, WorkflowError | None] = {}
     for task_id in task_ids[:500]:
         try:
-            complete_task(task_id, user, data, via=via, ip=ip, bulk=True)
-            results[task_id] = "completed"
+            complete_task(task_id, user, dict(data), via=via, ip=ip, bulk=True, known_only=known_only)
+            results[task_id] = None
         except WorkflowError as exc:
-            results[task_id] = exc.message
+            db.session.rollback()  # what the refusal logged is already committed
+            results[task_id] = exc
     return results
 
 

@@ -79,6 +79,7 @@ def _fire(instance_id: int) -> bool:
 def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:  # pragma: no cover - main loop
     """Sweep every ``interval`` seconds (timers, then the families' due jobs); also write an
     audit checkpoint every ``checkpoint_every`` seconds."""
+    from workflows import gate
     from workflows.cases import checkpoints, jobs
 
     next_checkpoint = time.monotonic()
@@ -88,6 +89,11 @@ def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:
             log.info("timer sweep advanced %d case(s)", count)
         for job, period, result in jobs.run_due():
             log.info("job %s fired for %s: %d", job, period, result)
+        try:
+            gate.sweep()
+        except Exception:  # noqa: BLE001 - stale keys and counters can wait; the timers cannot
+            db.session.rollback()
+            log.exception("dropping expired idempotency keys and rate windows failed")
         if checkpoint_every and time.monotonic() >= next_checkpoint:
             try:
                 checkpoints.write()
