@@ -8,7 +8,7 @@ from typing import Any
 from flask import jsonify, request
 
 from workflows.cases import commands
-from workflows.errors import Invalid, WorkflowError
+from workflows.errors import Invalid, WorkflowError, field_code
 
 from ..i18n import tr, tr_fields
 from . import inputs
@@ -57,6 +57,7 @@ def _outcome(task_id: int, refusal: WorkflowError | None) -> dict[str, Any]:
                            "message": tr(refusal.message)}
     if refusal.fields:
         out["fields"] = tr_fields(refusal)
+        out["field_codes"] = {key: field_code(value) for key, value in refusal.fields.items()}
     return out
 
 
@@ -70,7 +71,9 @@ SCHEMAS: dict[str, Any] = {
         "task_id": {"type": "integer"}, "status": {"type": "string", "enum": ["completed", "refused"]},
         "error": {"type": "string", "description": "refused only: the stable code a single complete would answer"},
         "message": {"type": "string", "description": "refused only: for people, in the request's language"},
-        "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "field_codes": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "refused for a field: its code, as `field_codes` of an error"}}},
     "BulkResult": {"type": "object", "required": ["results", "completed", "refused", "total"], "properties": {
         "results": {"type": "array", "items": ref("BulkOutcome"),
                     "description": "one per task, in the request's order"},
@@ -78,7 +81,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/api/v1/tasks/bulk-complete": {"post": {
+    "/api/v1/tasks/bulk-complete": {"post": {"operationId": "bulkCompleteTasks",
         "summary": "Complete many bulk tasks with one answer",
         "description": "For tasks the diagram marks `bulk` (routine confirmations, aggregation). Each task is "
                        "completed in its own transaction under the same rules as a single complete; one refusal "

@@ -72,13 +72,13 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/api/v1/people": {"get": {
+    "/api/v1/people": {"get": {"operationId": "listPeople",
         "summary": "People, as far as you may see them", "security": SECURED, "description": _RULE,
         "parameters": [{"name": "username", "in": "query", "schema": {"type": "string"}},
                        {"name": "active", "in": "query", "schema": {"type": "boolean"}}],
         "responses": {"200": json_response(ref("PersonList"), "People, by username"),
                       **errors("401", "422", "429")}}},
-    "/api/v1/org": {"get": {
+    "/api/v1/org": {"get": {"operationId": "getOrganisation",
         "summary": "The organisation tree with its leaders, as far as you may see it", "security": SECURED,
         "description": _RULE,
         "responses": {"200": json_response(ref("UnitList"), "Units"), **errors("401", "422", "429")}}},

@@ -22,11 +22,11 @@ def docs():
 
 
 PATHS: dict[str, Any] = {
-    "/api/v1/openapi.json": {"get": {
+    "/api/v1/openapi.json": {"get": {"operationId": "getOpenApiDocument",
         "summary": "This document", "security": [],
         "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {
             "schema": {"type": "object"}}}}}}},
-    "/api/v1/docs": {"get": {
+    "/api/v1/docs": {"get": {"operationId": "getApiDocs",
         "summary": "Browsable documentation", "security": [],
         "responses": {"200": {"description": "HTML", "content": {"text/html": {
             "schema": {"type": "string"}}}}}}},

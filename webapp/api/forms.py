@@ -55,16 +55,16 @@ SCHEMAS: dict[str, Any] = {
 _KEY = [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 PATHS: dict[str, Any] = {
-    "/api/v1/processes/{key}": {"get": {
+    "/api/v1/processes/{key}": {"get": {"operationId": "getProcess",
         "summary": "One process (its latest version) with its start form", "security": SECURED,
         "parameters": _KEY,
         "responses": {"200": json_response(ref("Process"), "The process"),
                       **errors("401", "404", "422", "429")}}},
-    "/api/v1/processes/{key}/form-schema": {"get": {
+    "/api/v1/processes/{key}/form-schema": {"get": {"operationId": "getStartFormSchema",
         "summary": "The start form as JSON Schema", "security": SECURED, "parameters": _KEY,
         "responses": {"200": json_response(ref("JsonSchema"), "JSON Schema of the start form"),
                       **errors("401", "404", "422", "429")}}},
-    "/api/v1/tasks/{task_id}/form-schema": {"get": {
+    "/api/v1/tasks/{task_id}/form-schema": {"get": {"operationId": "getTaskFormSchema",
         "summary": "A task's form as JSON Schema", "security": SECURED,
         "parameters": [{"name": "task_id", **ID_PATH}],
         "responses": {"200": json_response(ref("JsonSchema"), "JSON Schema of the task's form"),

@@ -98,13 +98,13 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/api/v1/instances/{instance_id}": {"get": {
+    "/api/v1/instances/{instance_id}": {"get": {"operationId": "getInstance",
         "summary": "A case: status, data, open tasks", "security": SECURED,
         "description": "For the case's participants and auditors; the admin role gives no access (403).",
         "parameters": [{"name": "instance_id", **ID_PATH}],
         "responses": {"200": json_response(ref("Instance"), "The case"),
                       **errors("401", "403", "404", "422", "429")}}},
-    "/api/v1/instances/{instance_id}/history": {"get": {
+    "/api/v1/instances/{instance_id}/history": {"get": {"operationId": "getInstanceHistory",
         "summary": "The case's audit trail", "security": SECURED,
         "description": "For the case's participants and auditors; the admin role gives no access (403).",
         "parameters": [{"name": "instance_id", **ID_PATH}],

@@ -65,10 +65,10 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/api/v1/processes": {"get": {
+    "/api/v1/processes": {"get": {"operationId": "listProcesses",
         "summary": "Deployed processes and their versions", "security": SECURED,
         "responses": {"200": json_response(ref("ProcessList"), "Processes"), **errors("401", "422", "429")}}},
-    "/api/v1/processes/{key}/instances": {"post": {
+    "/api/v1/processes/{key}/instances": {"post": {"operationId": "startInstance",
         "summary": "Start a case with its start-form data", "security": SECURED,
         "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
                        IDEMPOTENCY_KEY],

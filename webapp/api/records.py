@@ -108,28 +108,28 @@ _FILE = {"schema": {"type": "string", "format": "binary"}}
 _CASE_RULE = "For the case's participants and auditors; the admin role gives no access (403)."
 
 PATHS: dict[str, Any] = {
-    "/api/v1/notices": {"get": {
+    "/api/v1/notices": {"get": {"operationId": "listNotices",
         "summary": "My notices, newest first", "security": SECURED,
         "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"},
                         "description": "true: only unread ones; false: only read ones; absent: all"},
                        *listing.PAGE_PARAMS],
         "responses": {"200": json_response(ref("NoticePage"), "A page of notices"),
                       **errors("401", "422", "429")}}},
-    "/api/v1/notices/{notice_id}/read": {"post": {
+    "/api/v1/notices/{notice_id}/read": {"post": {"operationId": "markNoticeRead",
         "summary": "Mark one of my notices read", "security": SECURED,
         "description": "Another person's notice answers 404, like one that does not exist.",
         "parameters": [{"name": "notice_id", **ID_PATH}],
         "responses": {"200": json_response(ref("Notice"), "The notice, read"),
                       **errors("401", "404", "422", "429")}}},
-    "/api/v1/notices/read": {"post": {
+    "/api/v1/notices/read": {"post": {"operationId": "markAllNoticesRead",
         "summary": "Mark all my notices read", "security": SECURED,
         "responses": {"200": json_response(ref("NoticesMarked"), "Done"), **errors("401", "422", "429")}}},
-    "/api/v1/instances/{instance_id}/attachments": {"get": {
+    "/api/v1/instances/{instance_id}/attachments": {"get": {"operationId": "listInstanceAttachments",
         "summary": "The files of a case (their metadata)", "security": SECURED, "description": _CASE_RULE,
         "parameters": [{"name": "instance_id", **ID_PATH}],
         "responses": {"200": json_response(ref("AttachmentList"), "Files, oldest first"),
                       **errors("401", "403", "404", "422", "429")}}},
-    "/api/v1/attachments/{attachment_id}": {"get": {
+    "/api/v1/attachments/{attachment_id}": {"get": {"operationId": "getAttachment",
         "summary": "Download a file of a case", "security": SECURED,
         "description": f"{_CASE_RULE} Every download is written to the security log. The answer carries the "
                        "file's own content type and its name in Content-Disposition (`filename*` in UTF-8).",

@@ -42,7 +42,7 @@ def _text(name: str, description: str) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {"InstancePage": listing.page_schema("Instance")}
 
 PATHS: dict[str, Any] = {
-    "/api/v1/instances": {"get": {
+    "/api/v1/instances": {"get": {"operationId": "listInstances",
         "summary": "Find cases: the ones you may see, filtered, sorted, paged", "security": SECURED,
         "description": "Visibility as on the pages: the cases you started, that concern you, or where you have "
                        "or had a task (assigned, claimed, completed, escalated to you, or open to one of your "

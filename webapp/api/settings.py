@@ -79,16 +79,18 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/api/v1/settings": {"get": {
+    "/api/v1/settings": {"get": {"operationId": "listSettings",
         "summary": "Every family's settings (administrators only)", "security": SECURED,
         "responses": {"200": json_response(ref("SettingList"), "Settings"),
                       **errors("401", "403", "422", "429")}}},
     "/api/v1/settings/{key}": {
         "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "get": {"summary": "One setting with its change history (administrators only)", "security": SECURED,
+        "get": {"operationId": "getSetting",
+                "summary": "One setting with its change history (administrators only)", "security": SECURED,
                 "responses": {"200": json_response(ref("Setting"), "The setting"),
                               **errors("401", "403", "404", "422", "429")}},
-        "put": {"summary": "Change a setting; the change is kept with who and when (administrators only)",
+        "put": {"operationId": "changeSetting",
+                "summary": "Change a setting; the change is kept with who and when (administrators only)",
                 "security": SECURED,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("SettingBody")}}},
                 "responses": {"200": json_response(ref("Setting"), "The setting as now in force"),

@@ -122,7 +122,7 @@ SCHEMAS: dict[str, Any] = {
 _TASK_OP = {"parameters": [{"name": "task_id", **ID_PATH}], "security": SECURED}
 
 PATHS: dict[str, Any] = {
-    "/api/v1/tasks": {"get": {
+    "/api/v1/tasks": {"get": {"operationId": "listTasks",
         "summary": "My tasks and my groups' tasks", "security": SECURED,
         "parameters": [
             {"name": "view", "in": "query", "schema": {"type": "string",
@@ -133,19 +133,19 @@ PATHS: dict[str, Any] = {
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100000}},
             {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
         "responses": {"200": json_response(ref("TaskList"), "A page of tasks"), **errors("401", "422", "429")}}},
-    "/api/v1/tasks/{task_id}": {"get": {
+    "/api/v1/tasks/{task_id}": {"get": {"operationId": "getTask",
         **_TASK_OP, "summary": "One task with its form",
         "responses": {"200": json_response(ref("Task"), "The task"),
                       **errors("401", "403", "404", "422", "429")}}},
-    "/api/v1/tasks/{task_id}/claim": {"post": {
+    "/api/v1/tasks/{task_id}/claim": {"post": {"operationId": "claimTask",
         **_TASK_OP, "summary": "Claim a group task",
         "responses": {"200": json_response(ref("Task"), "Claimed"),
                       **errors("401", "403", "404", "409", "422", "429")}}},
-    "/api/v1/tasks/{task_id}/release": {"post": {
+    "/api/v1/tasks/{task_id}/release": {"post": {"operationId": "releaseTask",
         **_TASK_OP, "summary": "Give a claimed task back to the group",
         "responses": {"200": json_response(ref("Task"), "Released"),
                       **errors("401", "403", "404", "409", "422", "429")}}},
-    "/api/v1/tasks/{task_id}/complete": {"post": {
+    "/api/v1/tasks/{task_id}/complete": {"post": {"operationId": "completeTask",
         **_TASK_OP, "summary": "Complete a task with its form data", "requestBody": BODY,
         "parameters": [*_TASK_OP["parameters"], IDEMPOTENCY_KEY],
         "responses": {"200": json_response(ref("Completion"), "Completed"),

@@ -69,7 +69,7 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/api/v1/registry": {"get": {
+    "/api/v1/registry": {"get": {"operationId": "listRegistryEntries",
         "summary": "The client registry (客户归属): who owns which client, and the owners before", "security": SECURED,
         "description": "As on the registry page: its readers (trading and finance managers, the GM, auditors, "
                        "project directors, support) see every entry; a staff member sees their own clients only; "
