@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+import multiprocessing
 import random
 import re
 import sys
@@ -680,14 +681,13 @@ class Writer:
                                        "prev_hash", "hash", "key_id", "state_digest"]
         self.infos = {i.name: i for i in schema}
         if not self.pg:
-            self.conn.execute("PRAGMA synchronous=OFF")
+            import sqlite3
 
-    def _sqlite_value(self, v: Any) -> Any:
-        if isinstance(v, dt.datetime):
-            return v.strftime("%Y-%m-%d %H:%M:%S.%f")
-        if isinstance(v, dt.date):
-            return v.isoformat()
-        return v
+            self.conn.execute("PRAGMA synchronous=OFF")
+            # as SQLAlchemy stores them: always with microseconds
+            sqlite3.register_adapter(dt.datetime, lambda v: v.isoformat(" ", "microseconds"))
+            sqlite3.register_adapter(dt.date, lambda v: v.isoformat())
+
 
     def write(self, out: dict[str, list[tuple]], order: list[str]) -> None:
         for name in order:
@@ -709,7 +709,7 @@ class Writer:
             else:
                 marks = ", ".join("?" * len(cols))
                 self.conn.executemany(f'INSERT INTO "{name}" ({quoted}) VALUES ({marks})',
-                                      [tuple(self._sqlite_value(v) for v in r) for r in rows])
+                                      rows)
         self.conn.commit()
 
     def finish(self, tables: list[str]) -> None:
@@ -725,6 +725,41 @@ class Writer:
             self.conn.execute("ANALYZE")
             self.conn.commit()
         self.raw.close()
+
+
+_WORK: dict[str, Any] = {}  # what the forked cloning workers inherit
+
+
+def _jobs(plan: list[int], templates: list[Template], schema: list[TableInfo],
+          starts: dict[str, int]) -> list[tuple[int, int, list[int], dict[str, int]]]:
+    """Chunks of the plan, each with the first ids it may use (so workers need not talk)."""
+    jobs = []
+    nxt = dict(starts)
+    for c in range(0, len(plan), BATCH_CASES):
+        chunk = plan[c:c + BATCH_CASES]
+        jobs.append((c // BATCH_CASES, c + 1, chunk, dict(nxt)))
+        for ti in chunk:
+            t = templates[ti]
+            nxt["process_instance"] += 1
+            nxt["audit_event"] += len(t.events)
+            for info in schema:
+                if info.pk_id and info.name != "process_instance" and t.rows.get(info.name):
+                    nxt[info.name] += len(t.rows[info.name])
+    return jobs
+
+
+def _clone_chunk(job: tuple[int, int, list[int], dict[str, int]]) -> tuple[dict[str, list[tuple]],
+                                                                            list[tuple[int, int]]]:
+    chunk_no, first, plan, starts = job
+    w = _WORK
+    cloner = Cloner(w["schema"], w["people"], Allocator(starts), w["key_id"], w["key"], w["now"])
+    rng = random.Random(w["seed"] * 1_000_003 + chunk_no)
+    out: dict[str, list[tuple]] = {}
+    made = []
+    for k, ti in enumerate(plan):
+        row = cloner.clone(w["prepared"][ti], first + k, rng, out)
+        made.append((ti, row["id"]))
+    return out, made
 
 
 # --- the build -------------------------------------------------------------------------
@@ -760,12 +795,13 @@ def _plan(templates: list[Template], task_rows: int, open_cases: int, rng: rando
 
 
 def build(url: str, task_rows: int = 1_000_000, *, users: int = 300, open_cases: int = 400, seed: int = 9,
-          audit_key: str = BENCH_AUDIT_KEY, log: Callable[[str], None] = print) -> BuildStats:
+          audit_key: str = BENCH_AUDIT_KEY, log: Callable[[str], None] = print, workers: int = 2) -> BuildStats:
     """Build the database at ``url`` (empty, or new) to about ``task_rows`` task rows.
 
     Migrates, deploys ``bpmn/``, seeds the demo branch grown to ``users`` people, runs the
     families' template cases through the engine, then clones them. ``open_cases`` is the open
-    work of the branch (it does not grow with the history). Returns counts and a long case."""
+    work of the branch (it does not grow with the history). ``workers`` processes clone (fork).
+    Returns counts and a long case."""
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
@@ -805,28 +841,34 @@ def build(url: str, task_rows: int = 1_000_000, *, users: int = 300, open_cases:
                 starts[info.name] = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
         starts["audit_event"] = (db.session.scalar(select(func.max(db.metadata.tables["audit_event"].c.id)))
                                  or 0) + 1
-        alloc = Allocator(starts)
-        prepared = {id(t): _prepare(t, people) for t in templates}
-        cloner = Cloner(schema, people, alloc, key_id, key, now())
+        prepared = [_prepare(t, people) for t in templates]
         order = [i.name for i in schema]
         if "audit_event" not in order:
             order.append("audit_event")
-        db.session.remove()
-        writer = Writer(db.engine, schema)
-        out: dict[str, list[tuple]] = {}
-        n = 0
         stats.templates = len(templates)
-        for t in _plan(templates, task_rows, open_cases, rng):
-            n += 1
-            row = cloner.clone(prepared[id(t)], n, rng, out)
-            stats.by_shape[t.shape.name] = stats.by_shape.get(t.shape.name, 0) + 1
-            if len(t.events) > stats.long_case_events:
-                stats.long_case_events, stats.long_case_id = len(t.events), row["id"]
-            if n % BATCH_CASES == 0:
+        plan = [templates.index(t) for t in _plan(templates, task_rows, open_cases, rng)]
+        jobs = _jobs(plan, templates, schema, starts)
+        _WORK.update(schema=schema, people=people, key_id=key_id, key=key, now=now(), seed=seed, prepared=prepared)
+        db.session.remove()
+        db.engine.dispose()  # forked workers must not share its connections
+        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+        writer = Writer(db.engine, schema)
+        n = 0
+        try:
+            results = pool.imap(_clone_chunk, jobs) if pool is not None else map(_clone_chunk, jobs)
+            for out, made in results:
+                for ti, case_id in made:
+                    t = templates[ti]
+                    stats.by_shape[t.shape.name] = stats.by_shape.get(t.shape.name, 0) + 1
+                    if len(t.events) > stats.long_case_events:
+                        stats.long_case_events, stats.long_case_id = len(t.events), case_id
                 writer.write(out, order)
-                out.clear()
-                log(f"  {n} cases cloned, {time.monotonic() - began:.0f} s")
-        writer.write(out, order)
+                n += len(made)
+                log(f"  {n} of {len(plan)} cases cloned, {time.monotonic() - began:.0f} s")
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
         writer.finish(order)
         stats.cases = db.session.scalar(select(func.count(ProcessInstance.id))) or 0
         stats.open_cases = db.session.scalar(select(func.count(ProcessInstance.id))
