@@ -72,6 +72,7 @@ class Targets:
     client_id_number: str
     client_case_id: int
     month: dt.date
+    month_case_id: int  # the newest completed case started that month: the first row of the search
     tokens: dict[str, str] = field(default_factory=dict)
 
 
@@ -115,9 +116,14 @@ def targets(url: str, long_case_id: int | None) -> Targets:
                                              .order_by(func.count(AuditEvent.id).desc()).limit(1))
         long_case = db.session.get(ProcessInstance, long_case_id)
         assert long_case is not None
-        month = (case.started_at.date().replace(day=1))
+        month = case.started_at.date().replace(day=1)
+        after = (month + dt.timedelta(days=32)).replace(day=1)
+        month_case = db.session.scalar(
+            select(func.max(ProcessInstance.id)).where(ProcessInstance.status == "completed",
+                                                       ProcessInstance.started_at >= month,
+                                                       ProcessInstance.started_at < after))
         out = Targets(case.id, case.started_by.username, long_case.id, long_case.started_by.username,
-                      long_case.audit_seq, client.business_key or "", client.id, month)
+                      long_case.audit_seq, client.business_key or "", client.id, month, month_case or case.id)
         for username in ("gm", "trading"):
             user = db.session.scalars(select(User).where(User.username == username)).one()
             out.tokens[username] = tokens.issue(user, "scale bench")[0]
@@ -181,7 +187,7 @@ def measure(url: str, t: Targets, port: int, n: int, logdir: Path) -> dict[str, 
             "search_id": timed(people["auditor"].s, f"{base}/audit/?client={t.client_id_number}",
                                f"/cases/{t.client_case_id}\"", n),
             "search_month": timed(people["auditor"].s, f"{base}/audit/?status=completed&from={t.month}"
-                                  f"&to={month_end}", f"/cases/{t.case_id}\"", n),
+                                  f"&to={month_end}", f"/cases/{t.month_case_id}\"", n),
             "case_page": timed(people[t.case_owner].s, f"{base}/cases/{t.case_id}", None, n),
             "long_case": timed(people[t.long_owner].s, f"{base}/cases/{t.long_case_id}", None, n),
         }
@@ -200,6 +206,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("SCALE_PG_URL", PG_URL))
     parser.add_argument("--open", type=int, default=400, help="open cases (the same at every size)")
     parser.add_argument("--dir", default=None, help="folder for the SQLite files and logs (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure a database this bench built before (same --dir / --pg-url) without rebuilding")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
@@ -211,17 +219,21 @@ def main() -> None:
         for size in sizes:
             url = f"sqlite:///{work}/scale-{size}.db" if db_name == "sqlite" else args.pg_url
             print(f"\n== {db_name}, {size} task rows ==", flush=True)
-            reset(url)
-            stats = build(url, size, open_cases=args.open, log=lambda line: print(line, flush=True))
-            builds[(db_name, size)] = stats.line()
-            t = targets(url, stats.long_case_id)
+            if args.reuse:
+                builds[(db_name, size)] = "reused"
+                t = targets(url, None)
+            else:
+                reset(url)
+                stats = build(url, size, open_cases=args.open, log=lambda line: print(line, flush=True))
+                builds[(db_name, size)] = stats.line()
+                t = targets(url, stats.long_case_id)
             print(f"ordinary case #{t.case_id} ({t.case_owner}), long case #{t.long_case_id} "
                   f"({t.long_events} events), client {t.client_id_number}, month {t.month:%Y-%m}", flush=True)
             table[(db_name, size)] = measure(url, t, args.port, args.requests, work)
             for key, label in OPERATIONS:
                 p50, p95 = table[(db_name, size)][key]
                 print(f"  {label:<45} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms", flush=True)
-            if db_name == "sqlite" and size != sizes[-1]:
+            if db_name == "sqlite" and size != sizes[-1] and not args.reuse:
                 Path(f"{work}/scale-{size}.db").unlink(missing_ok=True)
     report(table, builds, dbs, sizes, args.requests)
 
