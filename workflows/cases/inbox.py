@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, true
 
 from workflows.branch.models import User
 from workflows.branch.org import scope_unit_ids
@@ -24,39 +24,54 @@ class InboxFilter:
     per_page: int = 50
 
 
-def _group_condition(user: User):
-    """Unassigned, unclaimed tasks one of whose groups the user is in, and not excluded from.
+OPEN = literal_column("'open'")
+"""The open state written into the SQL text, not bound: the partial indexes on open rows
+(``human_task.state = 'open'``) serve only a query whose text states the same constant."""
 
-    Written as IN (subquery) rather than correlated EXISTS so the database builds
-    each set once instead of probing it per task row.
+
+def _open():
+    return HumanTask.state == OPEN
+
+
+def _group_condition(user: User):
+    """Open, unassigned, unclaimed tasks one of whose groups the user is in, and not excluded from.
+
+    Correlated EXISTS over the open rows (the partial index ``ix_human_task_open_unowned``),
+    so the cost follows the open work: each open task probes its own few candidate and
+    exclusion rows by key, however many tasks the user's roles had over the years.
     """
     roles = list(user.roles) or ["-"]
     scopes = scope_unit_ids(user) or [-1]
-    mine_by_group = select(TaskCandidate.task_id).where(
-        TaskCandidate.role_key.in_(roles),
+    in_my_group = select(TaskCandidate.id).where(
+        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role_key.in_(roles),
         or_(TaskCandidate.scope_unit_id.is_(None), TaskCandidate.scope_unit_id.in_(scopes)))
-    excluded = select(TaskExclusion.task_id).where(TaskExclusion.user_id == user.id)
+    excluded = select(TaskExclusion.task_id).where(TaskExclusion.task_id == HumanTask.id,
+                                                   TaskExclusion.user_id == user.id)
     return and_(
+        _open(),
         HumanTask.assigned_user_id.is_(None),
         HumanTask.claimed_by_id.is_(None),
-        HumanTask.id.in_(mine_by_group),
-        HumanTask.id.not_in(excluded),
+        in_my_group.exists(),
+        ~excluded.exists(),
     )
 
 
 def _mine_condition(user: User):
-    return or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id)
+    return and_(_open(), or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id))
+
+
+def _escalated_condition(user: User):
+    return and_(_open(), HumanTask.escalated_to_id == user.id)
 
 
 def _where(user: User, view: str) -> list:
     if view == "done":
         return [HumanTask.state == "completed", HumanTask.completed_by_id == user.id]
-    conditions = [HumanTask.state == "open"]
     if view == "groups":
-        return [*conditions, _group_condition(user)]
+        return [_group_condition(user)]
     if view == "escalated":
-        return [*conditions, HumanTask.escalated_to_id == user.id]
-    return [*conditions, _mine_condition(user)]
+        return [_escalated_condition(user)]
+    return [_mine_condition(user)]
 
 
 @dataclass
@@ -96,7 +111,9 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
         total = db.session.scalar(
             select(func.count(HumanTask.id)).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .where(*conditions)) or 0
-    order = HumanTask.completed_at.desc() if f.view == "done" else HumanTask.created_at
+    # both orders walk an index (done: completer, completed_at; the others: open rows by creation)
+    order = (HumanTask.completed_at.desc(), HumanTask.id.desc()) if f.view == "done" \
+        else (HumanTask.created_at, HumanTask.id)
     page = max(1, f.page)
     query = (
         select(HumanTask.id, HumanTask.instance_id, HumanTask.spec_id, HumanTask.name, HumanTask.state,
@@ -106,21 +123,28 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .outerjoin(User, User.id == ProcessInstance.started_by_id)  # none: started by the system
-        .where(*conditions).order_by(order, HumanTask.id).limit(f.per_page).offset((page - 1) * f.per_page)
+        .where(*conditions).order_by(*order).limit(f.per_page).offset((page - 1) * f.per_page)
     )
     return [InboxRow(*row) for row in db.session.execute(query)], int(total)
 
 
 def counts(user: User) -> dict[str, int]:
-    """Open tasks per inbox view, in one scan of the open tasks."""
-    mine, groups = _mine_condition(user), _group_condition(user)
-    overdue = and_(or_(mine, groups), HumanTask.due_at.is_not(None), HumanTask.due_at < now())
+    """Open tasks per inbox view, in one statement: one aggregate per view, joined.
 
-    def tally(cond):
-        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+    Each aggregate reads only open rows through its own index (the user's own tasks, the
+    open unowned queue, the open escalations) once, so the header costs the same on every
+    page whatever the history. Mine and groups never share a task: overdue is their sum.
+    """
+    late = case((and_(HumanTask.due_at.is_not(None), HumanTask.due_at < now()), 1), else_=0)
 
+    def tally(condition, name: str):
+        return select(func.count(HumanTask.id).label("n"), func.coalesce(func.sum(late), 0).label("late")) \
+            .where(condition).subquery(name)
+
+    mine, groups = tally(_mine_condition(user), "mine"), tally(_group_condition(user), "groups")
+    escalated = tally(_escalated_condition(user), "escalated")
     row = db.session.execute(
-        select(tally(mine), tally(groups), tally(HumanTask.escalated_to_id == user.id), tally(overdue))
-        .where(HumanTask.state == "open")
+        select(mine.c.n, groups.c.n, escalated.c.n, mine.c.late + groups.c.late)
+        .select_from(mine).join(groups, true()).join(escalated, true())  # three one-row aggregates side by side
     ).one()
     return {"mine": int(row[0]), "groups": int(row[1]), "escalated": int(row[2]), "overdue": int(row[3])}

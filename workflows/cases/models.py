@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.branch.models import User
@@ -78,6 +78,10 @@ class ProcessInstance(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
+OPEN_ROW = "state = 'open'"
+OPEN_UNOWNED = "state = 'open' AND assigned_user_id IS NULL AND claimed_by_id IS NULL"
+
+
 class HumanTask(db.Model):
     """The inbox projection of one user task; the inbox never deserializes workflows."""
 
@@ -85,6 +89,13 @@ class HumanTask(db.Model):
     __table_args__ = (
         Index("ix_human_task_state_assignee", "state", "assigned_user_id"),
         Index("ix_human_task_state_claimed", "state", "claimed_by_id"),
+        # Partial indexes on open rows (the inbox states 'open' as a constant in its SQL): they
+        # grow with the open work, not with the years of finished tasks.
+        Index("ix_human_task_open_unowned", "created_at", "id",
+              sqlite_where=text(OPEN_UNOWNED), postgresql_where=text(OPEN_UNOWNED)),
+        Index("ix_human_task_open_escalated", "escalated_to_id", "created_at",
+              sqlite_where=text(OPEN_ROW), postgresql_where=text(OPEN_ROW)),
+        Index("ix_human_task_completer", "completed_by_id", "completed_at"),  # the "done" view, newest first
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
