@@ -4,7 +4,7 @@ Partial indexes on open human tasks (the unowned group queue in page order, open
 escalations) and the completer's finished tasks for the "done" view.
 
 Revision ID: c4e1a9b27d31
-Revises: b5d9e3a7c1f2
+Revises: c7e4a1f9d2b6
 Create Date: 2026-11-22 22:10:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4e1a9b27d31'
-down_revision = 'b5d9e3a7c1f2'
+down_revision = 'c7e4a1f9d2b6'
 branch_labels = None
 depends_on = None
 
