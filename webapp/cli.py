@@ -79,9 +79,10 @@ def register(app: Flask) -> None:
     @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps with --loop.")
     def sweep(loop: bool, interval: float) -> None:
         """Fire due timers and due jobs; with --loop also write an audit checkpoint every
-        AUDIT_CHECKPOINT_INTERVAL seconds."""
+        AUDIT_CHECKPOINT_INTERVAL seconds and run a full audit verify every AUDIT_VERIFY_INTERVAL seconds."""
         if loop:
-            timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None)
+            timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None,
+                        current_app.config.get("AUDIT_VERIFY_INTERVAL") or None)
         else:
             from workflows.cases import jobs
 

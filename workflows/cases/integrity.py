@@ -12,6 +12,7 @@ keeps the first ones of each kind, in case order.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.db import db
 
 KINDS = ("chain", "key", "legacy", "seal", "empty", "checkpoint", "status", "task", "registry", "attachment")
+log = logging.getLogger(__name__)
 KEPT_PER_KIND = 1000  # problems kept in full per kind; the rest are only counted (memory stays bounded)
 
 
@@ -96,6 +98,23 @@ def check(instance_id: int | None = None, *, use_checkpoint: bool = True, full: 
     from workflows.cases import verify_scan
 
     return verify_scan.run(instance_id, use_checkpoint=use_checkpoint, full=full, workers=workers, record=record)
+
+
+def scheduled_full_run(workers: int = 1) -> Report:
+    """The sweeper's daily full verify: a clean run moves the verified checkpoint on, a failed one
+    is written to the security log and the application log (the first problem of each kind)."""
+    from workflows.cases import audit
+
+    report = check(full=True, workers=workers, record=True)
+    if report.problem_count:
+        found = "; ".join(f"[{p.kind}] ({count}) " + (f"case {p.instance_id}: " if p.instance_id is not None else "")
+                          + p.message for p, count in report.first_of_each_kind())
+        log.error("audit verify found %d discrepanc(ies): %s", report.problem_count, found)
+        audit.security("audit_verify_failed", detail=f"{report.problem_count} discrepanc(ies): {found}"[:4000])
+        db.session.commit()
+    else:
+        log.info("audit verify: %d case(s), %d event(s) intact", report.cases, report.events)
+    return report
 
 
 @dataclass
