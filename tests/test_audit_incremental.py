@@ -9,6 +9,7 @@ one, or `--full`): the last test here shows both sides of that line.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from tests.conftest import unique_id_number, user
 from tests.helpers_audit import cli, delete_case, discard_cases, sql
 from tests.processes.ownership.steps import complete, open_task, registration
-from workflows.cases import checkpoints, integrity, verify_scan
+from workflows.cases import audit, checkpoints, integrity, verify_scan
 from workflows.cases import commands as cases
 from workflows.cases.models import AuditEvent, ProcessInstance, SecurityEvent
 from workflows.db import db
@@ -172,3 +173,17 @@ def test_verified_checkpoints_are_found_behind_newer_ones_and_their_heads_kept(n
     assert checkpoints.load_heads(verified)  # its heads file outlived the pruning
     table = checkpoints.load_table(verified)
     assert list(table) == sorted((i, s, h) for i, (s, h) in checkpoints.load_heads(verified).items())
+
+
+def test_the_verifiers_event_hash_is_the_writers() -> None:
+    """integrity.event_hash writes the canonical JSON out by hand: it must be audit.keyed_hash, byte for byte."""
+    key = b"test-audit-secret-0001"
+    odd = ['引号 "quoted" \\ back', "tab\tnew\nline \x01 \u2028", "", "emoji 🙂", "</script>"]
+    for i, text in enumerate(odd):
+        ev = AuditEvent(instance_id=7 + i, seq=i + 1, at=dt.datetime(2026, 1, 2, 3, 4, 5, i), actor_id=None if i % 2
+                        else 12, actor_name=text, type="task_completed", task_spec=None if i == 2 else "Task_X",
+                        task_name=text, human_task_id=None if i else 99,
+                        changes={"z": [None, text], "a": {"n": [1.5, True, None, 10**20]}, "u": [{"attachment_id": 3,
+                                 "sha256": "ab"}], text: i}, comment=None if i == 3 else text, via="api",
+                        prev_hash="0" * 64, key_id="test-k1", state_digest=None if i % 2 else "f" * 64)
+        assert integrity.event_hash(ev, key) == audit.keyed_hash(ev, key)

@@ -19,13 +19,17 @@ sweeper once a day) reads everything.
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
+import json
 import multiprocessing
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from workflows import processes
@@ -44,10 +48,45 @@ Where = tuple[str, Any]  # ("range", (first id, last id)) or ("ids", [ids])
 _INSTANCE = (ProcessInstance.id, ProcessInstance.version, ProcessInstance.process_key, ProcessInstance.definition_id,
              ProcessInstance.status, ProcessInstance.outcome, ProcessInstance.state, ProcessInstance.audit_seq,
              ProcessInstance.audit_hash)
-_EVENT = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id,
-          AuditEvent.actor_name, AuditEvent.type, AuditEvent.task_spec, AuditEvent.task_name,
-          AuditEvent.human_task_id, AuditEvent.changes, AuditEvent.comment, AuditEvent.via, AuditEvent.prev_hash,
-          AuditEvent.hash, AuditEvent.key_id, AuditEvent.state_digest)
+# ``at`` and ``changes`` come as the driver gives them (text on SQLite) and are decoded in _Event: SQLAlchemy's
+# own SQLite date parsing is a regular expression per row, several times the cost of the rest of the row.
+_EVENT = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, type_coerce(AuditEvent.at, String).label("at"),
+          AuditEvent.actor_id, AuditEvent.actor_name, AuditEvent.type, AuditEvent.task_spec, AuditEvent.task_name,
+          AuditEvent.human_task_id, type_coerce(AuditEvent.changes, Text).label("changes"), AuditEvent.comment,
+          AuditEvent.via, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.key_id, AuditEvent.state_digest)
+
+
+class _Event:
+    """One history row as plain attributes (a database row's named access costs ten times as much, and
+    the checks read every event's fields several times)."""
+
+    __slots__ = ("id", "instance_id", "seq", "at", "actor_id", "actor_name", "type", "task_spec", "task_name",
+                 "human_task_id", "changes", "comment", "via", "prev_hash", "hash", "key_id", "state_digest")
+
+    def __init__(self, row: Any) -> None:
+        (self.id, self.instance_id, self.seq, self.at, self.actor_id, self.actor_name, self.type, self.task_spec,
+         self.task_name, self.human_task_id, self.changes, self.comment, self.via, self.prev_hash, self.hash,
+         self.key_id, self.state_digest) = row
+        if isinstance(self.at, str):
+            try:
+                self.at = dt.datetime.fromisoformat(self.at)
+            except ValueError:
+                self.at = _Unreadable(self.at)
+        if isinstance(self.changes, str):
+            try:
+                self.changes = json.loads(self.changes)
+            except ValueError:
+                self.changes = {"unreadable": self.changes}  # its hash cannot match: reported as altered
+
+
+class _Unreadable(str):
+    """A stored time that is no time (written behind the app's back): hashed as it is, so it fails the chain."""
+
+    def isoformat(self, timespec: str = "") -> str:
+        return str(self)
+
+
+assert _Event.__slots__ == tuple(column.key for column in _EVENT)  # the order _Event unpacks
 _TASK = (HumanTask.id, HumanTask.instance_id, HumanTask.state, HumanTask.completed_by_id, HumanTask.claimed_by_id)
 
 
@@ -76,6 +115,27 @@ class Part:
 
 def run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: int, record: bool) -> Report:
     """See ``integrity.check``."""
+    with _quiet_gc():
+        return _run(instance_id, use_checkpoint=use_checkpoint, full=full, workers=workers, record=record)
+
+
+@contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """Verify makes millions of short-lived, acyclic objects: the cycle collector would rescan the whole
+    app's objects every few thousand of them. Freeze what exists (forked workers then also share it
+    without copying) and collect rarely."""
+    gc.collect()
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: int, record: bool) -> Report:
     ring = keyring()
     report = Report(mode="case" if instance_id is not None else "full" if full else "incremental")
     pins, latest_table, baseline_table = _load_checkpoints(report, ring, use_checkpoint)
@@ -156,15 +216,26 @@ def _plan(s: Session, baseline: HeadTable, latest: HeadTable | None) -> tuple[He
     """Every case's head now (one query, streamed), and the cases whose head is not the checkpoints'."""
     current, changed = HeadTable(), []
     at_b, at_l = _Walker(baseline), _Walker(latest) if latest is not None else None
-    rows = s.execute(select(ProcessInstance.id, ProcessInstance.audit_seq, ProcessInstance.audit_hash)
-                     .order_by(ProcessInstance.id).execution_options(yield_per=10_000))
-    for case_id, seq, hash_ in rows:
+    for case_id, seq, hash_ in _heads_now(s):
         head = (seq or 0, hash_ or "")
         current.append(case_id, *head)
         if at_b.get(case_id) != head or (at_l is not None and at_l.get(case_id) != head):
             changed.append(case_id)
     s.rollback()
     return current, changed
+
+
+def _heads_now(s: Session, page: int = 20_000) -> Iterator[tuple[int, int | None, str | None]]:
+    """Every case's head, in pages of ids (SQLite reads a statement's rows at once: see workflows.db)."""
+    last = 0
+    conn = s.connection()
+    while True:
+        rows = conn.execute(select(ProcessInstance.id, ProcessInstance.audit_seq, ProcessInstance.audit_hash)
+                            .where(ProcessInstance.id > last).order_by(ProcessInstance.id).limit(page)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][0]
 
 
 class _Walker:
@@ -247,20 +318,24 @@ def _where(where: Where, column: Any) -> Any:
 
 
 def _read(s: Session, where: Where) -> tuple[dict[int, CaseData], dict[int, tuple[int, int]]]:
-    """A batch of cases with everything their checks need: one query per table, not per case."""
+    """A batch of cases with everything their checks need: one query per table, not per case.
+
+    Plain rows through the session's connection (no ORM objects: millions of events)."""
     cases: dict[int, CaseData] = {}
-    for row in s.execute(select(*_INSTANCE).where(_where(where, ProcessInstance.id)).order_by(ProcessInstance.id)):
+    conn = s.connection()
+    for row in conn.execute(select(*_INSTANCE).where(_where(where, ProcessInstance.id)).order_by(ProcessInstance.id)):
         cases[row.id] = CaseData(row)
     if not cases:
         return cases, {}
-    for ev in s.execute(select(*_EVENT).where(_where(where, AuditEvent.instance_id))
+    for ev in conn.execute(select(*_EVENT).where(_where(where, AuditEvent.instance_id))
                         .order_by(AuditEvent.instance_id, AuditEvent.seq, AuditEvent.id)):
-        if ev.instance_id in cases:
-            cases[ev.instance_id].events.append(ev)
-    for task in s.execute(select(*_TASK).where(_where(where, HumanTask.instance_id))):
+        case = cases.get(ev[1])  # instance_id
+        if case is not None:
+            case.events.append(_Event(ev))
+    for task in conn.execute(select(*_TASK).where(_where(where, HumanTask.instance_id))):
         if task.instance_id in cases:
             cases[task.instance_id].tasks.append(task)
-    attachments = s.execute(select(Attachment.id, Attachment.instance_id, Attachment.filename, Attachment.sha256,
+    attachments = conn.execute(select(Attachment.id, Attachment.instance_id, Attachment.filename, Attachment.sha256,
                                    Attachment.content).where(_where(where, Attachment.instance_id))
                             .order_by(Attachment.id).execution_options(yield_per=20))
     for att in attachments:  # streamed: only the digest of each file's bytes is kept
@@ -283,8 +358,8 @@ def _read_records(s: Session, cases: dict[int, CaseData]) -> None:
 
 
 def _fingerprints(s: Session, where: Where) -> dict[int, tuple[int, int]]:
-    rows = s.execute(select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.audit_seq)
-                     .where(_where(where, ProcessInstance.id)))
+    rows = s.connection().execute(select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.audit_seq)
+                                  .where(_where(where, ProcessInstance.id)))
     return {r.id: (r.version, r.audit_seq) for r in rows}
 
 
@@ -331,7 +406,7 @@ def _parallel(items: Sequence[Where], work: Callable[[Session, Where], Part], wo
 
 def _take(items: Sequence[Where], work: Callable[[Session, Where], Part], counter: Any) -> Iterator[tuple[int, Part]]:
     position = 0
-    with Session(db.engine) as s:
+    with Session(db.engine) as s, _lean(s):
         while True:
             if counter is None:
                 index = position
@@ -343,6 +418,27 @@ def _take(items: Sequence[Where], work: Callable[[Session, Where], Part], counte
             if index >= len(items):
                 return
             yield index, work(s, items[index])
+
+
+@contextmanager
+def _lean(s: Session) -> Iterator[None]:
+    """On SQLite, read the file without memory-mapping it nor a large page cache: verify reads every page once,
+    and mapped pages count as this process's memory. The connection gets its settings back after."""
+    conn = s.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA mmap_size=0")
+        conn.exec_driver_sql("PRAGMA cache_size=-8192")
+    try:
+        yield
+    finally:
+        if sqlite:
+            s.rollback()
+            conn = s.connection()
+            db_pragmas = (("mmap_size", 268435456), ("cache_size", -65536))  # as workflows.db sets them
+            for name, value in db_pragmas:
+                conn.exec_driver_sql(f"PRAGMA {name}={value}")
+            s.rollback()
 
 
 def _child(items: Sequence[Where], work: Callable[[Session, Where], Part], counter: Any, send: Any) -> None:
