@@ -452,7 +452,7 @@ def test_verify_page_says_what_it_checked_and_names_the_tampered_case(app: Flask
     checkpoint(app, case)
     web.login("auditor")
     page = web.post("/audit/verify").get_data(as_text=True)
-    assert 'id="verify-checked"' in page and "verify-ok" in page
+    assert 'id="verify-checked"' in page and "verify-ok" in page and 'id="verify-mode"' in page
     sql("UPDATE process_instance SET status = 'completed' WHERE id = :i", i=case.id)
     page = web.post("/audit/verify").get_data(as_text=True)
     assert f"#{case.id}" in page and "does not match the seal" in page
