@@ -243,6 +243,12 @@ class HeadTable:
         self.seqs.append(seq)
         self.hashes += _packed(hash_)
 
+    def extend(self, other: HeadTable) -> None:
+        """Add a table whose ids all follow this one's."""
+        self.ids.extend(other.ids)
+        self.seqs.extend(other.seqs)
+        self.hashes += other.hashes
+
     def __len__(self) -> int:
         return len(self.ids)
 

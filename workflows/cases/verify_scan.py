@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, Text, func, select, type_coerce
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from workflows import processes
@@ -110,7 +111,7 @@ class Part:
     """What one batch found, and the heads of the cases it read."""
 
     report: Report = field(default_factory=Report)
-    heads: list[checkpoints.Head] = field(default_factory=list)
+    heads: HeadTable = field(default_factory=HeadTable)  # packed: a full run keeps every case's
 
 
 def run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: int, record: bool) -> Report:
@@ -161,7 +162,10 @@ def _run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: 
         s.rollback()
     for part in parts:
         report.merge(part.report)
-    checked = HeadTable(h for part in parts for h in part.heads)
+    checked = HeadTable()
+    for part in parts:  # in case order
+        checked.extend(part.heads)
+        part.heads = HeadTable()
     _report_missing(report, checked if current is None else current, pins, instance_id)
     if record and report.mode != "case" and use_checkpoint and not report.problem_count:
         heads = list(checked) if current is None else _merged(current, checked)
@@ -308,7 +312,7 @@ def _scan(s: Session, where: Where, ring: Keyring, pins: Pins) -> Part:
     part = Part()
     for case_id in sorted(found):
         part.report.merge(found[case_id][0])
-        part.heads.append(found[case_id][1])
+        part.heads.append(*found[case_id][1])
     return part
 
 
@@ -406,7 +410,7 @@ def _parallel(items: Sequence[Where], work: Callable[[Session, Where], Part], wo
 
 def _take(items: Sequence[Where], work: Callable[[Session, Where], Part], counter: Any) -> Iterator[tuple[int, Part]]:
     position = 0
-    with Session(db.engine) as s, _lean(s):
+    with db.engine.connect() as conn, _lean(conn), Session(bind=conn) as s:  # one connection for all its batches
         while True:
             if counter is None:
                 index = position
@@ -421,24 +425,22 @@ def _take(items: Sequence[Where], work: Callable[[Session, Where], Part], counte
 
 
 @contextmanager
-def _lean(s: Session) -> Iterator[None]:
+def _lean(conn: Connection) -> Iterator[None]:
     """On SQLite, read the file without memory-mapping it nor a large page cache: verify reads every page once,
     and mapped pages count as this process's memory. The connection gets its settings back after."""
-    conn = s.connection()
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
         conn.exec_driver_sql("PRAGMA mmap_size=0")
         conn.exec_driver_sql("PRAGMA cache_size=-8192")
+        conn.commit()
     try:
         yield
     finally:
         if sqlite:
-            s.rollback()
-            conn = s.connection()
-            db_pragmas = (("mmap_size", 268435456), ("cache_size", -65536))  # as workflows.db sets them
-            for name, value in db_pragmas:
-                conn.exec_driver_sql(f"PRAGMA {name}={value}")
-            s.rollback()
+            conn.rollback()
+            conn.exec_driver_sql("PRAGMA mmap_size=268435456")  # as workflows.db sets them
+            conn.exec_driver_sql("PRAGMA cache_size=-65536")
+            conn.commit()
 
 
 def _child(items: Sequence[Where], work: Callable[[Session, Where], Part], counter: Any, send: Any) -> None:
