@@ -333,6 +333,8 @@ def _check_attachments(inst: Any, events: list[Any], attachments: list[tuple[int
                        report: Report) -> None:
     recorded: dict[int, tuple[str, int]] = {}
     for ev in events:
+        if not getattr(ev, "may_upload", True):  # its stored JSON does not even contain the word
+            continue
         for ref in _uploads(ev.changes or {}):
             if isinstance(ref.get("attachment_id"), int):
                 recorded.setdefault(ref["attachment_id"], (str(ref.get("sha256")), ev.seq))

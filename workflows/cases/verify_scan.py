@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, Text, func, select, type_coerce
+from sqlalchemy import String, Text, cast, func, select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -49,11 +49,12 @@ Where = tuple[str, Any]  # ("range", (first id, last id)) or ("ids", [ids])
 _INSTANCE = (ProcessInstance.id, ProcessInstance.version, ProcessInstance.process_key, ProcessInstance.definition_id,
              ProcessInstance.status, ProcessInstance.outcome, ProcessInstance.state, ProcessInstance.audit_seq,
              ProcessInstance.audit_hash)
-# ``at`` and ``changes`` come as the driver gives them (text on SQLite) and are decoded in _Event: SQLAlchemy's
-# own SQLite date parsing is a regular expression per row, several times the cost of the rest of the row.
+# ``at`` comes as the driver gives it (text on SQLite) and ``changes`` as text, both decoded in _Event:
+# SQLAlchemy's own SQLite date parsing is a regular expression per row, several times the cost of the rest
+# of the row, and the text tells which events may name an upload.
 _EVENT = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, type_coerce(AuditEvent.at, String).label("at"),
           AuditEvent.actor_id, AuditEvent.actor_name, AuditEvent.type, AuditEvent.task_spec, AuditEvent.task_name,
-          AuditEvent.human_task_id, type_coerce(AuditEvent.changes, Text).label("changes"), AuditEvent.comment,
+          AuditEvent.human_task_id, cast(AuditEvent.changes, Text).label("changes"), AuditEvent.comment,
           AuditEvent.via, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.key_id, AuditEvent.state_digest)
 
 
@@ -62,7 +63,8 @@ class _Event:
     the checks read every event's fields several times)."""
 
     __slots__ = ("id", "instance_id", "seq", "at", "actor_id", "actor_name", "type", "task_spec", "task_name",
-                 "human_task_id", "changes", "comment", "via", "prev_hash", "hash", "key_id", "state_digest")
+                 "human_task_id", "changes", "comment", "via", "prev_hash", "hash", "key_id", "state_digest",
+                 "may_upload")
 
     def __init__(self, row: Any) -> None:
         (self.id, self.instance_id, self.seq, self.at, self.actor_id, self.actor_name, self.type, self.task_spec,
@@ -73,7 +75,9 @@ class _Event:
                 self.at = dt.datetime.fromisoformat(self.at)
             except ValueError:
                 self.at = _Unreadable(self.at)
+        self.may_upload = True
         if isinstance(self.changes, str):
+            self.may_upload = "attachment_id" in self.changes
             try:
                 self.changes = json.loads(self.changes)
             except ValueError:
@@ -87,7 +91,7 @@ class _Unreadable(str):
         return str(self)
 
 
-assert _Event.__slots__ == tuple(column.key for column in _EVENT)  # the order _Event unpacks
+assert _Event.__slots__[:-1] == tuple(column.key for column in _EVENT)  # the order _Event unpacks
 _TASK = (HumanTask.id, HumanTask.instance_id, HumanTask.state, HumanTask.completed_by_id, HumanTask.claimed_by_id)
 
 
