@@ -14,9 +14,12 @@ then runs, each as its own ``flask audit verify`` process, as an operator would:
 4. ``flask audit verify``: the incremental run from the verified checkpoint.
 
 Time is wall-clock for the whole command (Python start and app import included; ``flask audit root``
-is timed too, as that floor). Memory is the resident set of the command and all its worker processes:
-sampled every 20 ms and summed over the processes alive at once (shared pages counted once per
-process, so it over-counts), and the sum of each process's own peak (VmHWM), an upper bound.
+is timed too, as that floor), and CPU seconds (user + system of the command and its workers: what
+the run costs whatever else the machine is doing; the load average is printed too). Memory is the
+resident set of the command and all its worker processes, sampled every 20 ms and summed over the
+processes alive at once (shared pages counted once per process, so it over-counts); the sum of each
+process's own peak (VmHWM), an upper bound; and the summed proportional set size (PSS: each shared
+page split among its sharers), the memory actually used.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,33 +61,39 @@ def _status(pid: int) -> dict[str, int]:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(("VmRSS:", "VmHWM:")):
                 values[line.split(":")[0]] = int(line.split()[1])  # kB
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                values["Pss"] = int(line.split()[1])  # kB: shared pages divided among the processes sharing them
     except OSError:
         pass
     return values
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str, int]:
-    """(seconds, peak MB of the summed RSS, MB of the summed per-process peaks, output, exit code)."""
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, float, float, str, int]:
+    """(seconds, CPU seconds, peak MB of the summed RSS, MB of the summed per-process peaks, peak MB of the
+    summed PSS, output, exit code)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak_sum = 0
+    peak_sum = peak_pss = 0
     hwm: dict[int, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_sum
+        nonlocal peak_sum, peak_pss
         while not done.is_set():
             pids, seen = [proc.pid], []
             while pids:
                 pid = pids.pop()
                 seen.append(pid)
                 pids += _children(pid)
-            total = 0
+            total = pss = 0
             for pid in seen:
                 st = _status(pid)
                 total += st.get("VmRSS", 0)
+                pss += st.get("Pss", 0)
                 hwm[pid] = max(hwm.get(pid, 0), st.get("VmHWM", 0))
-            peak_sum = max(peak_sum, total)
+            peak_sum, peak_pss = max(peak_sum, total), max(peak_pss, pss)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -92,7 +102,9 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, str,
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
-    return seconds, peak_sum / 1024, sum(hwm.values()) / 1024, output, proc.returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, peak_sum / 1024, sum(hwm.values()) / 1024, peak_pss / 1024, output, proc.returncode
 
 
 def append_events(url: str, audit_key: str, wanted: int, seed: int = 7) -> int:
@@ -154,13 +166,14 @@ def main() -> None:
            "SECRET_KEY": "bench", "AUDIT_CHECKPOINT_DIR": folder}
     flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
     os.chdir(ROOT)
+    load = os.getloadavg()
     rows = []
 
     def step(name: str, extra: list[str]) -> str:
-        seconds, peak, hwm, out, code = run(flask + extra, env)
-        rows.append((name, seconds, peak, hwm, code))
-        print(f"--- {name}: {' '.join(extra)} (exit {code}, {seconds:.2f} s, peak RSS {peak:.0f} MB summed, "
-              f"{hwm:.0f} MB sum of peaks)\n{out.strip()}\n", flush=True)
+        seconds, cpu, peak, hwm, pss, out, code = run(flask + extra, env)
+        rows.append((name, seconds, cpu, peak, hwm, pss, code))
+        print(f"--- {name}: {' '.join(extra)} (exit {code}, {seconds:.2f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MB "
+              f"summed, {hwm:.0f} MB sum of peaks, PSS {pss:.0f} MB)\n{out.strip()}\n", flush=True)
         return out
 
     step("root (startup floor)", ["audit", "root"])
@@ -173,9 +186,11 @@ def main() -> None:
     step(f"incremental verify (+{made} events)", ["audit", "verify", "--workers", str(args.workers)])
     step("incremental verify (nothing new)", ["audit", "verify", "--workers", str(args.workers)])
     print(f"database: {args.url}")
-    print(f"{'command':<36} {'seconds':>8} {'peak RSS MB':>12} {'sum of peaks MB':>16} {'exit':>5}")
-    for name, seconds, peak, hwm, code in rows:
-        print(f"{name:<36} {seconds:>8.2f} {peak:>12.0f} {hwm:>16.0f} {code:>5}")
+    print(f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
+    print(f"{'command':<36} {'wall s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'sum of peaks MB':>16} "
+          f"{'peak PSS MB':>12} {'exit':>5}")
+    for name, seconds, cpu, peak, hwm, pss, code in rows:
+        print(f"{name:<36} {seconds:>8.2f} {cpu:>7.1f} {peak:>12.0f} {hwm:>16.0f} {pss:>12.0f} {code:>5}")
 
 
 if __name__ == "__main__":
