@@ -261,6 +261,7 @@ def verify_lines(report: Any, no_checkpoint: bool = False) -> list[str]:
 def mode_line(report: Any) -> str:
     """Which kind of run it was and what it covered."""
     by = f" ({report.workers} processes)" if report.workers > 1 else ""
+    by += f", in {report.seconds:.1f} s"
     if report.mode == "case":
         return "mode: one case"
     if report.mode == "incremental":

@@ -58,6 +58,7 @@ class Report:
     fallback: str | None = None  # why a full run ran when an incremental one was asked for
     recorded: checkpoints.Checkpoint | None = None  # the verified checkpoint this run wrote
     workers: int = 1
+    seconds: float = 0.0  # the run itself, without starting the command
 
     @property
     def problem_count(self) -> int:

@@ -23,6 +23,7 @@ import datetime as dt
 import gc
 import json
 import multiprocessing
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -120,8 +121,11 @@ class Part:
 
 def run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: int, record: bool) -> Report:
     """See ``integrity.check``."""
+    started = time.monotonic()
     with _quiet_gc():
-        return _run(instance_id, use_checkpoint=use_checkpoint, full=full, workers=workers, record=record)
+        report = _run(instance_id, use_checkpoint=use_checkpoint, full=full, workers=workers, record=record)
+    report.seconds = time.monotonic() - started
+    return report
 
 
 @contextmanager
@@ -171,7 +175,9 @@ def _run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: 
         checked.extend(part.heads)
         part.heads = HeadTable()
     _report_missing(report, checked if current is None else current, pins, instance_id)
-    if record and report.mode != "case" and use_checkpoint and not report.problem_count:
+    nothing_moved = current is not None and report.cases == 0 and report.baseline is not None \
+        and report.baseline.cases == len(current)  # the baseline still says it all
+    if record and report.mode != "case" and use_checkpoint and not report.problem_count and not nothing_moved:
         heads = list(checked) if current is None else _merged(current, checked)
         report.recorded = checkpoints.write(heads=heads, verified=True)
     return report
