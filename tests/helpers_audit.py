@@ -43,8 +43,12 @@ def delete_case(case_id: int) -> None:
 
 
 def discard_cases(case_ids: list[int]) -> None:
-    """Leave the database as if these (tampered) cases never existed, and checkpoint that state."""
+    """Leave the database as if these (tampered) cases never existed, and checkpoint that state.
+
+    The checkpoint is marked verified: the rest of the test database is untouched, and the next
+    incremental verify must neither miss the deleted cases nor re-read what the tests left as it was.
+    """
     db.session.rollback()
     for case_id in case_ids:
         delete_case(case_id)
-    checkpoints.write()
+    checkpoints.write(verified=True)

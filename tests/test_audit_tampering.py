@@ -88,15 +88,17 @@ def test_untouched_database_verifies_intact_and_says_what_it_checked(app: Flask,
     new_case(done=True)
     code, out = cli(app, "audit", "checkpoint")
     assert code == 0
-    code, out = cli(app, "audit", "verify")
+    cp = checkpoints.latest()
+    code, out = cli(app, "audit", "verify", "--full")
     assert code == 0, out
     assert "audit trail intact" in out
     checked = out.splitlines()[0]
     for what in ("case(s)", "event(s)", "task(s)", "registry entr", "attachment(s)"):
         assert what in checked
     assert " 0 attachment(s)" not in checked and " 0 registry" not in checked
-    cp = checkpoints.latest()
-    assert cp is not None and f"checkpoint: {cp.at}" in out and cp.root in out
+    assert cp is not None and f"checkpoint: {cp.at}, {cp.cases} case(s), root {cp.root}" in out
+    cp = checkpoints.latest()  # the verified checkpoint the clean run wrote
+    assert cp is not None and cp.verified and f"verified checkpoint written: {cp.at}" in out and cp.root in out
     code, root = cli(app, "audit", "root")
     assert code == 0 and root.split() == [cp.at, str(cp.cases), cp.root]
 
@@ -452,7 +454,7 @@ def test_verify_page_says_what_it_checked_and_names_the_tampered_case(app: Flask
     checkpoint(app, case)
     web.login("auditor")
     page = web.post("/audit/verify").get_data(as_text=True)
-    assert 'id="verify-checked"' in page and "verify-ok" in page
+    assert 'id="verify-checked"' in page and "verify-ok" in page and 'id="verify-mode"' in page
     sql("UPDATE process_instance SET status = 'completed' WHERE id = :i", i=case.id)
     page = web.post("/audit/verify").get_data(as_text=True)
     assert f"#{case.id}" in page and "does not match the seal" in page

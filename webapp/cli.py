@@ -78,10 +78,12 @@ def register(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Keep sweeping (a worker process).")
     @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps with --loop.")
     def sweep(loop: bool, interval: float) -> None:
-        """Fire due timers and due jobs, drop expired idempotency keys; with --loop also write an audit checkpoint every
-        AUDIT_CHECKPOINT_INTERVAL seconds."""
+        """Fire due timers and due jobs, drop expired idempotency keys; with --loop also write an audit
+        checkpoint every AUDIT_CHECKPOINT_INTERVAL seconds and run a full audit verify every
+        AUDIT_VERIFY_INTERVAL seconds."""
         if loop:
-            timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None)
+            timers.loop(interval, current_app.config.get("AUDIT_CHECKPOINT_INTERVAL") or None,
+                        current_app.config.get("AUDIT_VERIFY_INTERVAL") or None)
         else:
             from workflows import gate
             from workflows.cases import jobs
@@ -109,18 +111,27 @@ def register(app: Flask) -> None:
 
     @audit_group.command("verify")
     @click.option("--case", "case_id", type=int, default=None)
-    @click.option("--no-checkpoint", is_flag=True, help="Do not compare with the latest checkpoint.")
-    def verify(case_id: int | None, no_checkpoint: bool) -> None:
-        """Check chains, seals, the latest checkpoint and the tables; exit 1 on any discrepancy."""
+    @click.option("--full", is_flag=True, help="Read every case, not only those whose head moved since the latest "
+                  "verified checkpoint.")
+    @click.option("--no-checkpoint", is_flag=True, help="Do not compare with the checkpoints (implies --full).")
+    @click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
+                  help="Processes reading cases at once.")
+    @click.option("--no-record", is_flag=True, help="Do not write a verified checkpoint after a clean run.")
+    def verify(case_id: int | None, full: bool, no_checkpoint: bool, workers: int, no_record: bool) -> None:
+        """Check chains, seals, the checkpoints and the tables; exit 1 on any discrepancy.
+
+        By default only the cases whose head moved since the latest verified checkpoint are read
+        (README, "Audit trail"); a clean run writes a verified checkpoint for the next one."""
         from workflows.cases import integrity
 
         try:
-            report = integrity.check(case_id, use_checkpoint=not no_checkpoint)
+            report = integrity.check(case_id, use_checkpoint=not no_checkpoint, full=full or no_checkpoint,
+                                     workers=workers, record=not no_record)
         except audit.AuditKeyMissing as exc:
             raise click.ClickException(str(exc)) from None
         for line in verify_lines(report, no_checkpoint):
             click.echo(line)
-        if report.problems:
+        if report.problem_count:
             raise SystemExit(1)
 
     @audit_group.command("checkpoint")
@@ -222,9 +233,10 @@ def register(app: Flask) -> None:
 
 
 def verify_lines(report: Any, no_checkpoint: bool = False) -> list[str]:
-    """What `flask audit verify` prints: what was checked, against what, and the first problem of each kind."""
+    """What `flask audit verify` prints: what was checked, how, against what, and the first problem of each kind."""
     lines = [f"checked {report.cases} case(s), {report.events} event(s), {report.tasks} task(s), "
              f"{report.registry} registry entr(ies), {report.attachments} attachment(s)"]
+    lines.append(mode_line(report))
     ring = audit.keyring()
     lines.append(f"keys: signing {ring.current_id}; verifying {', '.join(sorted(ring.keys)) or 'none'}")
     cp = report.checkpoint
@@ -234,13 +246,31 @@ def verify_lines(report: Any, no_checkpoint: bool = False) -> list[str]:
         lines.append("checkpoint: not used (--no-checkpoint)")
     else:
         lines.append("checkpoint: none")
+    if report.recorded is not None:
+        lines.append(f"verified checkpoint written: {report.recorded.at}, {report.recorded.cases} case(s), "
+                     f"root {report.recorded.root}")
     if report.legacy_events:
         lines.append(f"legacy unkeyed events: {report.legacy_events}")
-    if not report.problems:
+    if not report.problem_count:
         lines.append("audit trail intact")
         return lines
-    lines.append(f"{len(report.problems)} discrepanc(ies); the first of each kind:")
+    lines.append(f"{report.problem_count} discrepanc(ies); the first of each kind:")
     for problem, count in report.first_of_each_kind():
         where = f"case {problem.instance_id}: " if problem.instance_id is not None else ""
         lines.append(f"  [{problem.kind}] ({count}) {where}{problem.message}")
     return lines
+
+
+def mode_line(report: Any) -> str:
+    """Which kind of run it was and what it covered."""
+    by = f" ({report.workers} processes)" if report.workers > 1 else ""
+    by += f", in {report.seconds:.1f} s"
+    if report.mode == "case":
+        return "mode: one case"
+    if report.mode == "incremental":
+        base = report.baseline
+        return (f"mode: incremental from the verified checkpoint of {base.at}: read {report.cases} case(s) whose "
+                f"head moved or that are new{by}; {report.unchanged} unchanged case(s) matched their verified "
+                "heads and were not re-read (run with --full to read them)")
+    why = f" ({report.fallback})" if report.fallback else ""
+    return f"mode: full, every case read{by}{why}"

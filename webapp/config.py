@@ -52,6 +52,7 @@ class Config:
     AUDIT_CHECKPOINT_DIR = os.environ.get("AUDIT_CHECKPOINT_DIR", str(ROOT / "var" / "audit"))
     AUDIT_CHECKPOINT_INTERVAL = int(os.environ.get("AUDIT_CHECKPOINT_INTERVAL", "60"))  # seconds, by the sweeper
     AUDIT_CHECKPOINT_KEEP = int(os.environ.get("AUDIT_CHECKPOINT_KEEP", "60"))  # heads files kept
+    AUDIT_VERIFY_INTERVAL = int(os.environ.get("AUDIT_VERIFY_INTERVAL", "86400"))  # full verify by the sweeper; 0: off
 
 
 def engine_options(uri: str) -> dict:

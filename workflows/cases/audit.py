@@ -95,8 +95,12 @@ def sign(key: bytes, payload: dict[str, Any]) -> str:
     return hmac.new(key, _canonical(payload), hashlib.sha256).hexdigest()
 
 
+# json.dumps with these options, built once: dumps builds a new encoder on every call (verify hashes millions)
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    return _ENCODER.encode(fields).encode("utf-8")
 
 
 # --- events -----------------------------------------------------------------------

@@ -8,6 +8,11 @@ key. Heads files are content-addressed (``heads/<root>.json.gz``) and only the
 ones referenced by the newest ``keep`` lines are kept; the lines themselves
 are never rewritten. Someone who can write the database but not this
 directory cannot make an older head disappear unnoticed.
+
+A *verified* checkpoint (``"verified": true`` in its line) is written by a
+``flask audit verify`` that found nothing wrong: it lists exactly the heads
+that run read and checked, so the next incremental verify starts from it.
+Its heads file is kept however many newer lines there are.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ import gzip
 import hashlib
 import json
 import os
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,16 +79,22 @@ class Checkpoint:
     heads_file: str
     heads_sha256: str
     sig: str
+    verified: bool = False
 
     def body(self) -> dict[str, Any]:
-        return {"at": self.at, "cases": self.cases, "root": self.root, "key_id": self.key_id,
-                "heads_file": self.heads_file, "heads_sha256": self.heads_sha256}
+        body: dict[str, Any] = {"at": self.at, "cases": self.cases, "root": self.root, "key_id": self.key_id,
+                                "heads_file": self.heads_file, "heads_sha256": self.heads_sha256}
+        if self.verified:  # only then, so the lines written before verified checkpoints keep their signature
+            body["verified"] = True
+        return body
 
 
-def write(keep: int | None = None) -> Checkpoint:
-    """Append a checkpoint of the database as it is now (and prune unreferenced heads files)."""
-    heads = current_heads()
-    db.session.rollback()  # end the read snapshot; nothing was written
+def write(keep: int | None = None, *, heads: list[Head] | None = None, verified: bool = False) -> Checkpoint:
+    """Append a checkpoint of the database as it is now, or of the given (verified) heads, and prune
+    unreferenced heads files."""
+    if heads is None:
+        heads = current_heads()
+        db.session.rollback()  # end the read snapshot; nothing was written
     key_id, key = keyring().current()
     root = merkle_root(heads)
     folder = directory()
@@ -93,7 +107,8 @@ def write(keep: int | None = None) -> Checkpoint:
         tmp.write_bytes(payload)
         os.replace(tmp, target)
     cp = Checkpoint(at=clock.now_utc().isoformat(timespec="seconds"), cases=len(heads), root=root,
-                    key_id=key_id, heads_file=name, heads_sha256=hashlib.sha256(payload).hexdigest(), sig="")
+                    key_id=key_id, heads_file=name, heads_sha256=hashlib.sha256(payload).hexdigest(), sig="",
+                    verified=verified)
     cp.sig = sign(key, cp.body())
     line = json.dumps({**cp.body(), "sig": cp.sig}, separators=(",", ":")) + "\n"
     with open(folder / LOG_NAME, "a", encoding="utf-8") as fh:
@@ -116,6 +131,10 @@ def _prune(folder: Path, keep: int) -> None:
             wanted.add(json.loads(line)["heads_file"])
         except (ValueError, KeyError, TypeError):
             continue
+    verified = next((cp for line in reversed(lines) if '"verified":true' in line
+                     and (cp := _parse(line)) is not None and cp.verified), None)
+    if verified is not None:
+        wanted.add(verified.heads_file)  # the next incremental verify starts from it
     for path in (folder / "heads").glob("*.json.gz"):
         if f"heads/{path.name}" not in wanted:
             path.unlink(missing_ok=True)
@@ -123,6 +142,10 @@ def _prune(folder: Path, keep: int) -> None:
 
 class CheckpointError(Exception):
     """The latest checkpoint cannot be trusted or read."""
+
+
+class CheckpointKeyUnknown(CheckpointError):
+    """The checkpoint is signed with a key that is no longer configured (rotated away)."""
 
 
 def latest() -> Checkpoint | None:
@@ -139,12 +162,49 @@ def latest() -> Checkpoint | None:
     last = next((line for line in reversed(tail) if line.strip()), "")
     if not last:
         return None
+    cp = _parse(last)
+    if cp is None:
+        raise CheckpointError("the latest checkpoint line cannot be read")
+    return cp
+
+
+def _parse(line: str) -> Checkpoint | None:
     try:
-        data = json.loads(last)
+        data = json.loads(line)
         return Checkpoint(**{k: data[k] for k in ("at", "cases", "root", "key_id", "heads_file", "heads_sha256",
-                                                  "sig")})
-    except (ValueError, KeyError, TypeError):
-        raise CheckpointError("the latest checkpoint line cannot be read") from None
+                                                  "sig")}, verified=data.get("verified") is True)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _lines_backwards(path: Path, block: int = 64 * 1024) -> Iterator[str]:
+    """The log's lines, newest first, read in blocks from the end (the log only grows)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        pos, rest = fh.tell(), b""
+        while pos > 0:
+            step = min(block, pos)
+            pos -= step
+            fh.seek(pos)
+            parts = (fh.read(step) + rest).split(b"\n")
+            rest = parts[0]
+            for part in reversed(parts[1:]):
+                if part.strip():
+                    yield part.decode("utf-8", "replace")
+        if rest.strip():
+            yield rest.decode("utf-8", "replace")
+
+
+def latest_verified() -> Checkpoint | None:
+    """The newest checkpoint a verify wrote after finding nothing wrong (its signature is checked on load)."""
+    path = directory() / LOG_NAME
+    if not path.exists():
+        return None
+    for line in _lines_backwards(path):
+        cp = _parse(line) if '"verified":true' in line else None
+        if cp is not None and cp.verified:
+            return cp
+    return None
 
 
 def load_heads(cp: Checkpoint, ring: Keyring | None = None) -> dict[int, tuple[int, str]]:
@@ -152,7 +212,8 @@ def load_heads(cp: Checkpoint, ring: Keyring | None = None) -> dict[int, tuple[i
     ring = ring or keyring()
     key = ring.keys.get(cp.key_id)
     if key is None:
-        raise CheckpointError(f"the checkpoint of {cp.at} is signed with key {cp.key_id}, which is not configured")
+        raise CheckpointKeyUnknown(f"the checkpoint of {cp.at} is signed with key {cp.key_id}, which is not "
+                                   "configured")
     if sign(key, cp.body()) != cp.sig:
         raise CheckpointError(f"the checkpoint of {cp.at} has a wrong signature (altered)")
     try:
@@ -165,3 +226,59 @@ def load_heads(cp: Checkpoint, ring: Keyring | None = None) -> dict[int, tuple[i
     if merkle_root(heads) != cp.root:
         raise CheckpointError(f"the heads of the checkpoint of {cp.at} do not give its root")
     return {h[0]: (h[1], h[2]) for h in heads}
+
+
+class HeadTable:
+    """Heads sorted by case id, packed in three arrays (about 50 bytes a case, and no per-case objects,
+    so forked verify workers share it without copying it)."""
+
+    def __init__(self, heads: Iterable[Head] = ()) -> None:
+        self.ids, self.seqs, self.hashes = array("q"), array("q"), bytearray()
+        for case_id, seq, hash_ in heads:
+            self.append(case_id, seq, hash_)
+
+    def append(self, case_id: int, seq: int, hash_: str) -> None:
+        """Add a head; ids must come in increasing order."""
+        self.ids.append(case_id)
+        self.seqs.append(seq)
+        self.hashes += _packed(hash_)
+
+    def extend(self, other: HeadTable) -> None:
+        """Add a table whose ids all follow this one's."""
+        self.ids.extend(other.ids)
+        self.seqs.extend(other.seqs)
+        self.hashes += other.hashes
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, case_id: object) -> bool:
+        return isinstance(case_id, int) and self.get(case_id) is not None
+
+    def get(self, case_id: int) -> tuple[int, str] | None:
+        i = bisect_left(self.ids, case_id)
+        if i == len(self.ids) or self.ids[i] != case_id:
+            return None
+        return self.seqs[i], _unpacked(self.hashes[i * 33:(i + 1) * 33])
+
+    def __iter__(self) -> Iterator[Head]:
+        for i, case_id in enumerate(self.ids):
+            yield case_id, self.seqs[i], _unpacked(self.hashes[i * 33:(i + 1) * 33])
+
+
+def _packed(hash_: str) -> bytes:
+    """A 64-hex hash as 33 bytes (flag + digest); anything else (an empty head) as a zero flag."""
+    try:
+        raw = bytes.fromhex(hash_)
+    except ValueError:
+        raw = b""
+    return b"\x01" + raw if len(raw) == 32 and raw.hex() == hash_ else b"\x00" * 33
+
+
+def _unpacked(packed: bytes | bytearray) -> str:
+    return bytes(packed[1:]).hex() if packed[0] else ""
+
+
+def load_table(cp: Checkpoint, ring: Keyring | None = None) -> HeadTable:
+    """``load_heads`` as a compact table, in case order."""
+    return HeadTable((case_id, seq, hash_) for case_id, (seq, hash_) in sorted(load_heads(cp, ring).items()))

@@ -1,30 +1,36 @@
 """``flask audit verify``: does the database still tell the story its history signed?
 
-Per case (streamed one at a time, so memory stays bounded by the largest case):
-the keyed chain, the seal on its last event, the latest checkpoint's head, and
-the tables against the history (status and outcome, who completed and who
+Per case: the keyed chain, the seal on its last event, the checkpoints' heads,
+and the tables against the history (status and outcome, who completed and who
 holds each task, registry entries, attachment bytes). Then the cases the
-checkpoint knew that are gone. Every discrepancy is kept; the report names
-the first of each kind.
+checkpoints knew that are gone. ``verify_scan`` reads the cases in batches
+(memory bounded by a batch, not the history) over two processes, and decides
+which cases an incremental run reads. The report counts every discrepancy and
+keeps the first ones of each kind, in case order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import undefer
 
 from workflows import processes
 from workflows.cases import checkpoints
-from workflows.cases.audit import GENESIS, Keyring, keyed_hash, keyring, legacy_hash, state_digest
-from workflows.cases.models import Attachment, AuditEvent, HumanTask, ProcessInstance
+from workflows.cases.audit import GENESIS, Keyring, keyring, legacy_hash, state_digest
+from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.db import db
 
 KINDS = ("chain", "key", "legacy", "seal", "empty", "checkpoint", "status", "task", "registry", "attachment")
+log = logging.getLogger(__name__)
+KEPT_PER_KIND = 1000  # problems kept in full per kind; the rest are only counted (memory stays bounded)
 
 
 @dataclass
@@ -45,58 +51,109 @@ class Report:
     legacy_events: int = 0
     checkpoint: checkpoints.Checkpoint | None = None
     problems: list[VerifyProblem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # every problem, by kind
+    mode: str = "full"  # "full", "incremental" or "case"
+    baseline: checkpoints.Checkpoint | None = None  # the verified checkpoint an incremental run started from
+    unchanged: int = 0  # cases an incremental run did not read: their head is the baseline's
+    fallback: str | None = None  # why a full run ran when an incremental one was asked for
+    recorded: checkpoints.Checkpoint | None = None  # the verified checkpoint this run wrote
+    workers: int = 1
+    seconds: float = 0.0  # the run itself, without starting the command
+
+    @property
+    def problem_count(self) -> int:
+        return sum(self.counts.values())
 
     def add(self, kind: str, instance_id: int | None, seq: int | None, message: str) -> None:
-        self.problems.append(VerifyProblem(instance_id, seq, message, kind))
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if self.counts[kind] <= KEPT_PER_KIND:
+            self.problems.append(VerifyProblem(instance_id, seq, message, kind))
 
     def merge(self, other: Report) -> None:
+        """Add a later part's counts and problems (parts are merged in case order)."""
         for name in ("cases", "events", "tasks", "registry", "attachments", "legacy_events"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.problems.extend(other.problems)
+        kept = {kind: min(count, KEPT_PER_KIND) for kind, count in self.counts.items()}
+        for p in other.problems:
+            if kept.get(p.kind, 0) < KEPT_PER_KIND:
+                kept[p.kind] = kept.get(p.kind, 0) + 1
+                self.problems.append(p)
+        for kind, count in other.counts.items():
+            self.counts[kind] = self.counts.get(kind, 0) + count
 
     def first_of_each_kind(self) -> list[tuple[VerifyProblem, int]]:
         """(first problem, how many of its kind), in the order of KINDS."""
         out = []
         for kind in KINDS:
-            found = [p for p in self.problems if p.kind == kind]
-            if found:
-                out.append((found[0], len(found)))
+            found = next((p for p in self.problems if p.kind == kind), None)
+            if found is not None:
+                out.append((found, self.counts.get(kind, 0)))
         return out
 
 
-def check(instance_id: int | None = None, *, use_checkpoint: bool = True) -> Report:
-    """Verify every case (or one), against the latest checkpoint when there is one."""
-    ring = keyring()
-    report = Report()
-    cp_heads: dict[int, tuple[int, str]] | None = None
-    if use_checkpoint:
-        try:
-            report.checkpoint = checkpoints.latest()
-            if report.checkpoint is not None:
-                cp_heads = checkpoints.load_heads(report.checkpoint, ring)
-            else:
-                report.add("checkpoint", None, None, "no checkpoint has been written yet: deleted cases and cut "
-                           "histories cannot be detected (run `flask audit checkpoint`)")
-        except checkpoints.CheckpointError as exc:
-            report.add("checkpoint", None, None, str(exc))
-    seen: set[int] = set()
-    with Session(db.engine) as s:  # its own session: the caller's objects stay as they were
-        for case_id in _case_ids(s, instance_id):
-            found = _check_case_steadily(s, case_id, ring, report.checkpoint,
-                                         cp_heads.get(case_id) if cp_heads else None)
-            if found is not None:
-                seen.add(case_id)
-                report.merge(found)
-    if cp_heads:
-        wanted = cp_heads if instance_id is None else {k: v for k, v in cp_heads.items() if k == instance_id}
-        for gone in sorted(set(wanted) - seen):
-            seq = wanted[gone][0]
-            report.add("checkpoint", gone, seq, f"case {gone} had {seq} event(s) at the checkpoint of "
-                       f"{report.checkpoint.at if report.checkpoint else '?'} and is missing from the database")
+def check(instance_id: int | None = None, *, use_checkpoint: bool = True, full: bool = True, workers: int = 1,
+          record: bool = False) -> Report:
+    """Verify one case, every case (``full``), or only what moved since the latest verified checkpoint.
+
+    ``workers`` processes share the reading; ``record`` appends a verified checkpoint of the heads
+    read when nothing was wrong (what the next incremental run starts from).
+    """
+    from workflows.cases import verify_scan
+
+    return verify_scan.run(instance_id, use_checkpoint=use_checkpoint, full=full, workers=workers, record=record)
+
+
+def scheduled_full_run(workers: int = 1) -> Report:
+    """The sweeper's daily full verify: a clean run moves the verified checkpoint on, a failed one
+    is written to the security log and the application log (the first problem of each kind)."""
+    from workflows.cases import audit
+
+    report = check(full=True, workers=workers, record=True)
+    if report.problem_count:
+        found = "; ".join(f"[{p.kind}] ({count}) " + (f"case {p.instance_id}: " if p.instance_id is not None else "")
+                          + p.message for p, count in report.first_of_each_kind())
+        log.error("audit verify found %d discrepanc(ies): %s", report.problem_count, found)
+        audit.security("audit_verify_failed", detail=f"{report.problem_count} discrepanc(ies): {found}"[:4000])
+        db.session.commit()
+    else:
+        log.info("audit verify: %d case(s), %d event(s) intact", report.cases, report.events)
     return report
 
 
-def _case_ids(s: Session, instance_id: int | None) -> Iterator[int]:
+@dataclass
+class CaseData:
+    """One case as a batch read it: its row, its history in order, its tasks, attachments and records."""
+
+    inst: Any  # a row with id, version, process_key, definition_id, status, outcome, state, audit_seq, audit_hash
+    events: list[Any] = field(default_factory=list)
+    tasks: list[Any] = field(default_factory=list)
+    attachments: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, name, stored and actual SHA-256
+    records: Any = None  # what the family's verify_rows gave for this case
+
+
+Pin = tuple[int, str, "checkpoints.Checkpoint | None"]  # a head (seq, hash) a checkpoint saw, and which one
+
+
+def check_case(s: Any, data: CaseData, ring: Keyring, pins: list[Pin], report: Report) -> None:
+    """Every check of one case, from what its batch read."""
+    inst, events = data.inst, data.events
+    report.cases += 1
+    report.events += len(events)
+    if not events:
+        report.add("empty", inst.id, None, f"case {inst.id} has no history at all (wiped)")
+    else:
+        _check_chain(inst, events, ring, report)
+    for seq, hash_, cp in pins:
+        _check_against_checkpoint(inst, events, (seq, hash_), report, cp)
+    _check_status(inst, events, report)
+    _check_tasks(inst, events, data.tasks, report)
+    family = processes.family_of(inst.process_key)
+    if family is not None and family.verify_records is not None:
+        family.verify_records(s, inst, events, report, data.records)
+    _check_attachments(inst, events, data.attachments, report)
+
+
+def _case_ids(s: Any, instance_id: int | None) -> Iterator[int]:
     last = 0
     while True:  # in pages of ids, so no cursor stays open across the per-case queries
         query = select(ProcessInstance.id).where(ProcessInstance.id > last).order_by(ProcessInstance.id).limit(200)
@@ -109,51 +166,34 @@ def _case_ids(s: Session, instance_id: int | None) -> Iterator[int]:
         last = ids[-1]
 
 
-def _fingerprint(s: Session, case_id: int) -> tuple[int, int] | None:
-    row = s.execute(select(ProcessInstance.version, ProcessInstance.audit_seq)
-                    .where(ProcessInstance.id == case_id)).first()
-    return (row[0], row[1]) if row is not None else None
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
+_string = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
 
-def _check_case_steadily(s: Session, case_id: int, ring: Keyring, cp: checkpoints.Checkpoint | None,
-                         cp_head: tuple[int, str] | None) -> Report | None:
-    """Check one case from reads no commit interleaved with (every write moves its version), or retry.
-
-    A case written while it is being read would otherwise look cut off or
-    mis-sealed. After five busy attempts the last one is reported as it is.
-    """
-    sub = Report(checkpoint=cp)
-    for _attempt in range(5):
-        before = _fingerprint(s, case_id)
-        if before is None:
-            return None  # gone (the checkpoint comparison reports it)
-        sub = Report(checkpoint=cp, cases=1)
-        inst = s.get(ProcessInstance, case_id, options=[undefer(ProcessInstance.state)])
-        assert inst is not None
-        _check_case(s, inst, ring, sub, cp_head)
-        after = _fingerprint(s, case_id)
-        s.expunge_all()  # memory bounded by one case; the next attempt reads afresh
-        s.rollback()
-        if after == before:
-            break
-    return sub
+def _json(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _string(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return _encode(value)
 
 
-def _check_case(s: Session, inst: ProcessInstance, ring: Keyring, report: Report,
-                cp_head: tuple[int, str] | None) -> None:
-    events = s.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id)
-                       .order_by(AuditEvent.seq, AuditEvent.id)).all()
-    report.events += len(events)
-    if not events:
-        report.add("empty", inst.id, None, f"case {inst.id} has no history at all (wiped)")
-    else:
-        _check_chain(inst, events, ring, report)
-    if cp_head is not None:
-        _check_against_checkpoint(inst, events, cp_head, report)
-    _check_tables(s, inst, events, report)
+def event_hash(ev: Any, key: bytes) -> str:
+    """``audit.keyed_hash``, written out: the same canonical JSON (keys in sorted order) without building
+    and sorting a dict per event, for the millions a full verify reads. tests/test_audit_incremental.py
+    checks that both give the same hash."""
+    text = (f'{{"actor_id":{_json(ev.actor_id)},"actor_name":{_json(ev.actor_name)},'
+            f'"at":{_string(ev.at.isoformat(timespec="microseconds"))},"changes":{_encode(ev.changes or {})},'
+            f'"comment":{_json(ev.comment)},"human_task_id":{_json(ev.human_task_id)},'
+            f'"instance_id":{_json(ev.instance_id)},"key_id":{_json(ev.key_id)},"prev_hash":{_json(ev.prev_hash)},'
+            f'"seq":{_json(ev.seq)},"state_digest":{_json(ev.state_digest)},"task_name":{_json(ev.task_name)},'
+            f'"task_spec":{_json(ev.task_spec)},"type":{_json(ev.type)},"via":{_json(ev.via)}}}')
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _check_chain(inst: ProcessInstance, events: list[AuditEvent], ring: Keyring, report: Report) -> None:
+def _check_chain(inst: Any, events: list[Any], ring: Keyring, report: Report) -> None:
     prev, expected, keyed_seen, broken = GENESIS, 1, False, False
     for ev in events:
         if ev.seq != expected:
@@ -182,7 +222,7 @@ def _check_chain(inst: ProcessInstance, events: list[AuditEvent], ring: Keyring,
             if key is None:
                 report.add("key", inst.id, ev.seq, f"event {ev.seq} is signed with key {ev.key_id}, which is not "
                            "configured: it cannot be checked")
-            elif keyed_hash(ev, key) != ev.hash:
+            elif event_hash(ev, key) != ev.hash:
                 report.add("chain", inst.id, ev.seq, f"event {ev.seq} ({ev.type}) was altered")
                 broken = True
                 break
@@ -207,13 +247,14 @@ def _check_chain(inst: ProcessInstance, events: list[AuditEvent], ring: Keyring,
                    f"of its last event ({last.seq})")
 
 
-def _check_against_checkpoint(inst: ProcessInstance, events: list[AuditEvent], cp_head: tuple[int, str],
-                              report: Report) -> None:
+def _check_against_checkpoint(inst: Any, events: list[Any], cp_head: tuple[int, str], report: Report,
+                              cp: checkpoints.Checkpoint | None = None) -> None:
     seq, hash_ = cp_head
-    at = report.checkpoint.at if report.checkpoint else "?"
-    by_seq = {ev.seq: ev for ev in events}
+    cp = cp or report.checkpoint
+    at = cp.at if cp else "?"
     if seq == 0:
         return
+    by_seq = {ev.seq: ev for ev in events}
     if seq not in by_seq:
         report.add("checkpoint", inst.id, seq, f"the history ends before event {seq}, which the checkpoint of {at} "
                    "saw (truncated)")
@@ -222,21 +263,12 @@ def _check_against_checkpoint(inst: ProcessInstance, events: list[AuditEvent], c
                    "(rewritten)")
 
 
-def _check_tables(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
-    _check_status(inst, events, report)
-    _check_tasks(s, inst, events, report)
-    family = processes.family_of(inst.process_key)
-    if family is not None and family.verify_records is not None:
-        family.verify_records(s, inst, events, report)
-    _check_attachments(s, inst, events, report)
-
-
 def new_value(pair: Any) -> Any:
     """The new value of a recorded change ``[old, new]`` (or the value itself)."""
     return pair[1] if isinstance(pair, list) and len(pair) == 2 else pair
 
 
-def _check_status(inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
+def _check_status(inst: Any, events: list[Any], report: Report) -> None:
     ends = [ev for ev in events if ev.type == "case_completed"]
     if inst.status == "completed":
         if not ends:
@@ -250,8 +282,8 @@ def _check_status(inst: ProcessInstance, events: list[AuditEvent], report: Repor
                    f"{inst.status!r}")
 
 
-def _check_tasks(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
-    rows = {t.id: t for t in s.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id))}
+def _check_tasks(inst: Any, events: list[Any], tasks: list[Any], report: Report) -> None:
+    rows = {t.id: t for t in tasks}
     report.tasks += len(rows)
     completions: dict[int, Any] = {}
     holder: dict[int, int | None] = {}
@@ -283,43 +315,47 @@ def _check_tasks(s: Session, inst: ProcessInstance, events: list[AuditEvent], re
                        f"but its history says {holder.get(row.id)}")
 
 
-def _uploads(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        if "attachment_id" in value:
-            yield value
-        else:
-            for item in value.values():
-                yield from _uploads(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _uploads(item)
+def _uploads(value: Any) -> list[dict[str, Any]]:
+    """The upload references (dicts with an ``attachment_id``) anywhere in a recorded change, in order."""
+    found, stack = [], [value]
+    while stack:  # a loop that only keeps containers: verify walks every event's changes
+        item = stack.pop()
+        if type(item) is dict:
+            if "attachment_id" in item:
+                found.append(item)
+            else:
+                stack += [v for v in reversed(item.values()) if type(v) is dict or type(v) is list]
+        elif type(item) is list:
+            stack += [v for v in reversed(item) if type(v) is dict or type(v) is list]
+    return found
 
 
-def _check_attachments(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report) -> None:
+def _check_attachments(inst: Any, events: list[Any], attachments: list[tuple[int, str, str, str]],
+                       report: Report) -> None:
     recorded: dict[int, tuple[str, int]] = {}
     for ev in events:
+        if not getattr(ev, "may_upload", True):  # its stored JSON does not even contain the word
+            continue
         for ref in _uploads(ev.changes or {}):
             if isinstance(ref.get("attachment_id"), int):
                 recorded.setdefault(ref["attachment_id"], (str(ref.get("sha256")), ev.seq))
-    ids = list(s.scalars(select(Attachment.id).where(Attachment.instance_id == inst.id)
-                                  .order_by(Attachment.id)))
-    for att_id in ids:
-        att = s.get(Attachment, att_id)
-        assert att is not None
+    for att_id, filename, stored, actual in attachments:
         report.attachments += 1
-        actual = hashlib.sha256(att.content or b"").hexdigest()
-        if actual != att.sha256:
-            report.add("attachment", inst.id, None, f"attachment {att_id} ({att.filename}): its bytes do not match "
+        if actual != stored:
+            report.add("attachment", inst.id, None, f"attachment {att_id} ({filename}): its bytes do not match "
                        "its recorded SHA-256")
         elif att_id not in recorded:
-            report.add("attachment", inst.id, None, f"attachment {att_id} ({att.filename}) is not in the history")
-        elif recorded[att_id][0] != att.sha256:
-            report.add("attachment", inst.id, recorded[att_id][1], f"attachment {att_id} ({att.filename}) differs "
+            report.add("attachment", inst.id, None, f"attachment {att_id} ({filename}) is not in the history")
+        elif recorded[att_id][0] != stored:
+            report.add("attachment", inst.id, recorded[att_id][1], f"attachment {att_id} ({filename}) differs "
                        f"from the one recorded in event {recorded[att_id][1]}")
-        s.expunge(att)
-    for att_id in sorted(set(recorded) - set(ids)):
+    for att_id in sorted(set(recorded) - {a[0] for a in attachments}):
         report.add("attachment", inst.id, recorded[att_id][1], f"attachment {att_id}, recorded in event "
                    f"{recorded[att_id][1]}, is missing")
+
+
+def sha256_of(content: bytes | None) -> str:
+    return hashlib.sha256(content or b"").hexdigest()
 
 
 def reseal_legacy() -> tuple[int, list[VerifyProblem]]:

@@ -76,13 +76,16 @@ def _fire(instance_id: int) -> bool:
         return False
 
 
-def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:  # pragma: no cover - main loop
+def loop(interval: float = 30.0, checkpoint_every: float | None = None,
+         verify_every: float | None = None) -> None:  # pragma: no cover - main loop
     """Sweep every ``interval`` seconds (timers, then the families' due jobs); also write an
-    audit checkpoint every ``checkpoint_every`` seconds."""
+    audit checkpoint every ``checkpoint_every`` seconds and run a full audit verify every
+    ``verify_every`` seconds (the first one a checkpoint interval after start)."""
     from workflows import gate
-    from workflows.cases import checkpoints, jobs
+    from workflows.cases import checkpoints, integrity, jobs
 
     next_checkpoint = time.monotonic()
+    next_verify = time.monotonic() + (checkpoint_every or interval)
     while True:
         count = sweep()
         if count:
@@ -101,5 +104,12 @@ def loop(interval: float = 30.0, checkpoint_every: float | None = None) -> None:
                 db.session.rollback()
                 log.exception("audit checkpoint failed")
             next_checkpoint = time.monotonic() + checkpoint_every
+        if verify_every and time.monotonic() >= next_verify:
+            try:
+                integrity.scheduled_full_run()
+            except Exception:  # noqa: BLE001 - as above: the timers go on, the log says why
+                db.session.rollback()
+                log.exception("audit verify failed to run")
+            next_verify = time.monotonic() + verify_every
         pause = interval if not checkpoint_every else min(interval, max(0.5, next_checkpoint - time.monotonic()))
         time.sleep(pause)

@@ -44,5 +44,7 @@ class Family:
     settings: tuple[Setting, ...] = ()  # admin-editable values with defaults
     jobs: tuple[Job, ...] = ()  # run by the sweeper, once per period
     demo: Callable[[], None] | None = None  # sample cases for `flask seed demo`
-    # `flask audit verify`: the family's records agree with a case's history (session, case, events, report)
+    # `flask audit verify`: the family's records agree with a case's history (session, case, events, report,
+    # rows); rows are what verify_rows(session, case ids) gave for the case: one query per batch of cases
     verify_records: Callable[..., None] | None = None
+    verify_rows: Callable[..., Mapping[int, Any]] | None = None

@@ -21,4 +21,5 @@ FAMILY = Family(
     warnings={"ownership_conflict": rules.conflict_alerts},
     demo=demo.sample_cases,
     verify_records=integrity.check_registry,
+    verify_rows=integrity.registry_rows,
 )
