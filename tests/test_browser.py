@@ -107,6 +107,13 @@ def _fresh() -> None:
     db.session.rollback()
 
 
+def _case_title(instance_id: int) -> str:
+    _fresh()
+    instance = db.session.get(ProcessInstance, instance_id)
+    assert instance is not None
+    return instance.title
+
+
 def _task_id(instance_id: int, spec_id: str) -> int:
     _fresh()
     instance = db.session.get(ProcessInstance, instance_id)
@@ -179,6 +186,10 @@ class Actor:
         page = self.page
         task_id = _task_id(instance_id, spec_id)
         self.inbox("groups" if group else "mine")
+        # a long inbox has more than one page: look the case up by its title, as a person would
+        page.fill("#filter-q", _case_title(instance_id))
+        with page.expect_navigation(url=re.compile(r"[?&]q=")):
+            page.press("#filter-q", "Enter")
         row = page.locator("tr[data-task-id]").filter(has_text=f"#{instance_id} ").filter(
             has=page.get_by_role("link", name=TASK_NAMES[spec_id], exact=True))
         self.expect(row).to_have_count(1)
