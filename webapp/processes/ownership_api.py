@@ -68,6 +68,8 @@ SCHEMAS: dict[str, Any] = {
     "RegistryPage": listing.page_schema("RegistryEntry"),
 }
 
+TAG = "client registry"  # its group in the API documentation
+
 PATHS: dict[str, Any] = {
     "/api/v1/registry": {"get": {"operationId": "listRegistryEntries",
         "summary": "The client registry (客户归属): who owns which client, and the owners before", "security": SECURED,
