@@ -18,7 +18,7 @@ from sqlalchemy import event
 
 from tests.api.client import api  # noqa: F401 - the API fixture
 from tests.conftest import unique_id_number, user
-from tests.processes.ownership.steps import complete, counter_pass, open_task, registration
+from tests.processes.ownership.steps import complete, counter_pass, open_task, registration, through_to_registry
 from workflows.branch.org import scope_unit_ids
 from workflows.cases import commands as cases
 from workflows.cases import inbox
@@ -55,13 +55,7 @@ def counting() -> Iterator[StatementCounter]:
 def _to_registry(staff: str) -> None:
     """One client registration run to its end: finished tasks for trading, finance and the GM."""
     instance = cases.start_case("client_ownership", user(staff), registration(unique_id_number()))
-    complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
-    counter_pass(instance, user("counter1"))
-    complete(instance, "Task_Aggregate", user("support1"), {"batch_ref": "B-1"})
-    complete(instance, "Task_TradingReview", user("trading"), {"decision": "approve"})
-    complete(instance, "Task_FinanceReview", user("finance"), {"decision": "approve"})
-    complete(instance, "Task_GMReview", user("gm"), {"decision": "approve"})
-    complete(instance, "Task_Register", user("trading"), {"effective_date": "2026-11-20", "archive_ref": "A-1"})
+    through_to_registry(instance)
 
 
 def _at_trading_review(staff: str):

@@ -43,3 +43,16 @@ def counter_pass(instance: ProcessInstance, actor: Any, signed: bool = True) -> 
              {"account_no": "880012345678", "signed_by_client": "true" if signed else "false",
               "staff_present": "true", "decision": "approve", "comment": "" if signed else "代签"},
              uploads={"scanned_form": Upload("form.pdf", "application/pdf", PDF)})
+
+
+def through_to_registry(instance: ProcessInstance) -> None:
+    """Every step after pre-registration approved by the demo branch's people, to the registry."""
+    from tests.conftest import user
+
+    complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
+    counter_pass(instance, user("counter1"))
+    complete(instance, "Task_Aggregate", user("support1"), {"batch_ref": "B-1"})
+    complete(instance, "Task_TradingReview", user("trading"), {"decision": "approve"})
+    complete(instance, "Task_FinanceReview", user("finance"), {"decision": "approve"})
+    complete(instance, "Task_GMReview", user("gm"), {"decision": "approve"})
+    complete(instance, "Task_Register", user("trading"), {"effective_date": "2026-11-20", "archive_ref": "A-1"})

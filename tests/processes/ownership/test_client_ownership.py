@@ -6,7 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import Grants, unique_id_number, user
-from tests.processes.ownership.steps import complete, counter_pass, open_specs, open_task, registration
+from tests.processes.ownership.steps import (
+    complete,
+    counter_pass,
+    open_specs,
+    open_task,
+    registration,
+    through_to_registry,
+)
 from workflows.branch.models import Violation
 from workflows.cases import commands as cases
 from workflows.cases.models import AuditEvent, Notice
@@ -15,21 +22,11 @@ from workflows.errors import Forbidden
 from workflows.processes.ownership.models import ClientOwnership
 
 
-def _through_to_registry(instance) -> None:
-    complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
-    counter_pass(instance, user("counter1"))
-    complete(instance, "Task_Aggregate", user("support1"), {"batch_ref": "B-1"})
-    complete(instance, "Task_TradingReview", user("trading"), {"decision": "approve"})
-    complete(instance, "Task_FinanceReview", user("finance"), {"decision": "approve"})
-    complete(instance, "Task_GMReview", user("gm"), {"decision": "approve"})
-    complete(instance, "Task_Register", user("trading"), {"effective_date": "2026-11-20", "archive_ref": "A-1"})
-
-
 def test_happy_path_reaches_registry() -> None:
     id_no = unique_id_number()
     instance = cases.start_case("client_ownership", user("staff01"), registration(id_no))
     assert open_specs(instance) == ["Task_ConfirmReservation"]
-    _through_to_registry(instance)
+    through_to_registry(instance)
     db.session.refresh(instance)
     assert instance.status == "completed" and instance.outcome == "End_Registered"
     entry = db.session.scalars(select(ClientOwnership).where(ClientOwnership.client_id_number == id_no)).one()
@@ -73,7 +70,7 @@ def test_gm_and_finance_must_be_different_people(grant: Grants) -> None:
 def test_conflict_goes_to_trading_manager_and_both_are_told() -> None:
     id_no = unique_id_number()
     first = cases.start_case("client_ownership", user("staff04"), registration(id_no, "争议客户"))
-    _through_to_registry(first)
+    through_to_registry(first)
     second = cases.start_case("client_ownership", user("staff05"), registration(id_no, "争议客户"))
     complete(second, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
     counter_pass(second, user("counter2"))
