@@ -1,4 +1,4 @@
-"""case search indexes: by start (all, per status), by end, and the title (trigram on PostgreSQL)
+"""case search indexes: by start (all, per status, per process), by end, and the title (trigram on PostgreSQL)
 
 Revision ID: c4e8a1f6b2d9
 Revises: b5d9e3a7c1f2
@@ -21,6 +21,8 @@ def upgrade():
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.create_index('ix_process_instance_started', ['started_at', 'id'], unique=False)
         batch_op.create_index('ix_process_instance_status_started', ['status', 'started_at', 'id'], unique=False)
+        batch_op.create_index('ix_process_instance_process_started', ['process_key', 'started_at', 'id'],
+                              unique=False)
         batch_op.create_index('ix_process_instance_ended', ['ended_at', 'id'], unique=False)
         batch_op.create_index('ix_process_instance_title', ['title'], unique=False, postgresql_using='gin',
                               postgresql_ops={'title': 'gin_trgm_ops'})
@@ -30,6 +32,7 @@ def downgrade():
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.drop_index('ix_process_instance_title')
         batch_op.drop_index('ix_process_instance_ended')
+        batch_op.drop_index('ix_process_instance_process_started')
         batch_op.drop_index('ix_process_instance_status_started')
         batch_op.drop_index('ix_process_instance_started')
     # pg_trgm stays: other objects may use it, and it holds no data

@@ -49,7 +49,7 @@ class ProcessDefinition(db.Model):
 class ProcessInstance(db.Model):
     """A case. ``state`` is the serialized workflow without its spec (kept per version).
 
-    The search's indexes: newest first by start (all cases, or one status), the end, and the
+    The search's indexes: newest first by start (all cases, one status, one process), the end, and the
     title (the client's name): a trigram GIN index on PostgreSQL (names containing a text), a
     plain one elsewhere (names starting with it). ``business_key`` is matched whole, by its own."""
 
@@ -57,6 +57,7 @@ class ProcessInstance(db.Model):
     __table_args__ = (
         Index("ix_process_instance_started", "started_at", "id"),
         Index("ix_process_instance_status_started", "status", "started_at", "id"),
+        Index("ix_process_instance_process_started", "process_key", "started_at", "id"),
         Index("ix_process_instance_ended", "ended_at", "id"),
         Index("ix_process_instance_title", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
     )
