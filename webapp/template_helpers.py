@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -154,6 +155,12 @@ def when(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return local(value).strftime(DATETIME_FORMAT[_lang()])
+
+
+def moment_format() -> Callable[[dt.datetime | None], str]:
+    """:func:`when` with the reader's language looked up once, for a page of many moments."""
+    pattern = DATETIME_FORMAT[_lang()]
+    return lambda value: "" if value is None else local(value).strftime(pattern)
 
 
 def day(value: Any) -> str:
