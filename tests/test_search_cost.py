@@ -44,10 +44,18 @@ def counted() -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", note)
 
 
-def _staff(prefix: str = "cost") -> User:
-    """A new staff member in staff01's team (so support1 confirms their cases)."""
+_quiet_unit: list[int] = []
+
+
+def _staff(prefix: str = "cost", unit_id: int | None = None) -> User:
+    """A new staff member, by default of a department nobody supports: the many cases these tests
+    start then wait in no one's inbox, and the other tests' inboxes stay as they were."""
+    if unit_id is None and not _quiet_unit:
+        branch = people.tree()[0][1]
+        _quiet_unit.append(people.save_unit(None, kind="department", name=unique_username("成本部"),
+                                            parent_id=branch.id, leader_id=None).id)
     return people.save_user(None, username=unique_username(prefix), full_name=f"成本{prefix}", roles=["staff"],
-                            unit_id=user("staff01").unit_id, active=True, password=PASSWORD, actor=None)
+                            unit_id=unit_id or _quiet_unit[0], active=True, password=PASSWORD, actor=None)
 
 
 def _cases_by_new_people(count: int, name: str) -> list[ProcessInstance]:
@@ -95,17 +103,18 @@ def test_the_auditors_search_pages_cost_the_same_however_many_cases_and_starters
 def test_the_api_case_list_costs_the_same_however_many_cases(api) -> None:  # noqa: F811
     name = unique_username("成本乙")
     _cases_by_new_people(3, name)
-    auditor, staff = api("auditor"), api("staff01")
-    commands.start_case("client_ownership", user("staff01"), registration(unique_id_number(), name))
+    lister = _staff("lister")
+    auditor, staff = api("auditor"), api(lister.username)
+    commands.start_case("client_ownership", lister, registration(unique_id_number(), name))
     db.session.commit()
-    paths = {"auditor": "/instances?per_page=20", "staff01": "/instances?per_page=20&status=running"}
+    paths = {"auditor": "/instances?per_page=20", "lister": "/instances?per_page=20&status=running"}
     before = {"auditor": _api_statements(auditor, paths["auditor"]),
-              "staff01": _api_statements(staff, paths["staff01"])}
-    for _ in range(3):  # more of staff01's own cases, and others' by new people
-        commands.start_case("client_ownership", user("staff01"), registration(unique_id_number(), name))
+              "lister": _api_statements(staff, paths["lister"])}
+    for _ in range(3):  # more of the lister's own cases, and others' by new people
+        commands.start_case("client_ownership", lister, registration(unique_id_number(), name))
     _cases_by_new_people(20, name)
     after = {"auditor": _api_statements(auditor, paths["auditor"]),
-             "staff01": _api_statements(staff, paths["staff01"])}
+             "lister": _api_statements(staff, paths["lister"])}
     assert after == before
     # a page reached by its cursor costs the same too
     link = auditor.get(paths["auditor"]).get_json()["next"]
@@ -130,7 +139,7 @@ def _counter_clerk() -> User:
 
 
 def test_a_case_page_costs_the_same_however_long_its_history(web, api) -> None:  # noqa: F811
-    owner = _staff("hist")
+    owner = _staff("hist", user("staff01").unit_id)  # in staff01's team: support1 confirms it
     case = commands.start_case("client_ownership", owner, registration(unique_id_number(), "长历史客户"))
     complete(case, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
     counter_pass(case, user("counter1"))
@@ -166,7 +175,7 @@ def test_a_case_page_costs_the_same_however_long_its_history(web, api) -> None: 
 
 def test_a_client_is_found_by_the_whole_id_number_never_by_part_of_it() -> None:
     number = unique_id_number()
-    case = commands.start_case("client_ownership", user("staff01"), registration(number, "号码客户"))
+    case = commands.start_case("client_ownership", _staff(), registration(number, "号码客户"))
     db.session.commit()
     spaced = f" {number[:6]} {number[6:14]} {number[14:].lower()} "
 
@@ -184,7 +193,7 @@ def test_a_client_is_found_by_the_whole_id_number_never_by_part_of_it() -> None:
 def test_a_client_is_found_by_name_through_the_title() -> None:
     tag = unique_username("")  # digits: a name made unique by them would read as an ID number
     name = "名检" + "".join(chr(ord("甲") + int(d)) for d in re.sub(r"\D", "", tag))
-    case = commands.start_case("client_ownership", user("staff01"), registration(unique_id_number(), name))
+    case = commands.start_case("client_ownership", _staff(), registration(unique_id_number(), name))
     db.session.commit()
 
     def found(client: str) -> list[int]:
