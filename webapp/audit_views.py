@@ -28,7 +28,8 @@ def search():
     """A page of matching cases, newest first; "next" carries a cursor (keyset paging), so a
     late page costs what the first does. A cursor that is not one of ours starts over."""
     try:
-        rows, following = search_page(CaseFilter.from_args(request.args), PER_PAGE, request.args.get("after"))
+        rows, following = search_page(CaseFilter.from_args(request.args), PER_PAGE,
+                                      (request.args.get("after") or "")[:400] or None)
     except Invalid as exc:
         flash(tr(exc.fields.get("after", exc.message)), "error")
         rows, following = search_page(CaseFilter.from_args(request.args), PER_PAGE)
