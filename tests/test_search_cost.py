@@ -7,6 +7,8 @@ of the search and the API never skip or repeat a case."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from tests.api.client import api  # noqa: F401, F811 - the API tests' fixture
-from tests.conftest import unique_id_number, unique_username, user
+from tests.conftest import user
 from tests.processes.ownership.steps import complete, counter_pass, registration
 from workflows.branch import people
 from workflows.branch.demo import DEMO_PASSWORD
@@ -27,6 +29,18 @@ from workflows.db import db
 from workflows.errors import Invalid
 
 PASSWORD = "password-123"
+_own = itertools.count(1)
+
+
+def unique_username(prefix: str) -> str:
+    """Like ``tests.conftest``'s, from a counter of this file's own: the many names and numbers
+    made here leave the shared counter, and so the values later tests draw, as they were."""
+    return f"{prefix}{os.getpid() % 10000}h{next(_own)}"
+
+
+def unique_id_number() -> str:
+    """A client ID number no other test uses (the shared counter's never have a 9 in this place)."""
+    return f"{os.getpid() % 1000:03d}9{next(_own):05d}{len(str(os.getpid()))}X"[:18].rjust(18, "1")
 
 
 @contextmanager
