@@ -114,16 +114,10 @@ SYSTEM_FIELDS = {
 
 
 def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
-           ctx: dict[str, Any] | None = None, memo: dict[Any, Any] | None = None) -> Any:
-    """A recorded value as a person reads it: names instead of ids, yes/no, option labels.
-    ``memo`` keeps what a page already worked out (a long history repeats the same words)."""
+           ctx: dict[str, Any] | None = None) -> Any:
+    """A recorded value as a person reads it: names instead of ids, yes/no, option labels."""
     if value is None:
         return None
-    if memo is not None and isinstance(value, (str, bool)):
-        memo_key = (key, type(value), value, id(options))
-        if memo_key not in memo:
-            memo[memo_key] = _shown(key, value, options, names, ctx)
-        return memo[memo_key]
     if key == "warnings" and isinstance(value, list):
         return " ".join(_warning_text(w) for w in value)
     if key == "path" and isinstance(value, list):
@@ -217,8 +211,18 @@ def history_rows(instance: Any, events: list[Any], whole: bool,
             label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
-            shown_old, shown_new = (_shown(key, old, options, names, ctx, memo),
-                                    _shown(key, new, options, names, ctx, memo))
+            shown_pair = []
+            for value in (old, new):
+                if value is None or not isinstance(value, (str, bool, list)):
+                    shown_pair.append(None if value is None else _shown(key, value, options, names, ctx))
+                    continue
+                # a long history repeats the same words: each is worded once (lists of names too)
+                memo_key = (key, value.__class__, tuple(map(str, value)) if isinstance(value, list) else value,
+                            id(options))
+                if memo_key not in memo:
+                    memo[memo_key] = _shown(key, value, options, names, ctx)
+                shown_pair.append(memo[memo_key])
+            shown_old, shown_new = shown_pair
             if (key, label) not in labels:
                 labels[key, label] = _label(key, label, family_labels)
             changes.append(Change(key, labels[key, label], old, new, shown_old, shown_new))

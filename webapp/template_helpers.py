@@ -60,7 +60,13 @@ def starter(instance: Any) -> str:
 
 
 def status_label(key: str) -> str:
-    return str(STATUS_LABELS.get(key, key))
+    """A status in the reader's language (once per request and status: a long case lists hundreds of tasks)."""
+    if not has_request_context():
+        return str(STATUS_LABELS.get(key, key))
+    memo = g.setdefault("_status_labels", {})
+    if key not in memo:
+        memo[key] = str(STATUS_LABELS.get(key, key))
+    return str(memo[key])
 
 
 def unit_kind(key: str) -> str:
