@@ -16,7 +16,7 @@ from workflows.cases.models import ProcessInstance, SecurityEvent
 from workflows.cases.search import CaseFilter, search_cases
 from workflows.db import db
 from workflows.engine import specs
-from workflows.engine.clock import now
+from workflows.engine.clock import today
 from workflows.errors import Conflict, Forbidden
 
 
@@ -118,7 +118,7 @@ def test_the_case_search_filters_by_process_person_client_and_dates() -> None:
     assert [c.id for c in found] == [instance.id]
     assert instance.id in {c.id for c in search_cases(CaseFilter.from_args({"person": "staff01"}), 500)}
     assert search_cases(CaseFilter.from_args({"client": "检索客户甲", "person": "counter1"}), 50) == []
-    day = now().date()  # started_at is UTC, as the filter compares it
+    day = today()  # the search's days are the branch's calendar days, as on the API
     later = CaseFilter.from_args({"client": "检索客户甲", "from": str(day + dt.timedelta(days=2))})
     assert search_cases(later, 50) == []
     kept = CaseFilter.from_args({"client": "检索客户甲", "from": "not a date", "to": str(day)})

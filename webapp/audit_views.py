@@ -5,25 +5,37 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflows.cases import access, integrity, reading
-from workflows.cases.search import CaseFilter, note_export, search_cases
+from workflows.cases.search import CaseFilter, note_export, search_cases, search_page
+from workflows.errors import Invalid
 
+from .i18n import tr
 from .security import requires
 from .template_helpers import mask, outcome_label, starter, status_label, when
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+PER_PAGE = 50
 
 
 @bp.route("/")
 @login_required
 @requires(access.AUDIT)
 def search():
-    rows = search_cases(CaseFilter.from_args(request.args), 500)
-    return render_template("audit_search.html", rows=rows, args=request.args)
+    """A page of matching cases, newest first; "next" carries a cursor (keyset paging), so a
+    late page costs what the first does. A cursor that is not one of ours starts over."""
+    try:
+        rows, following = search_page(CaseFilter.from_args(request.args), PER_PAGE,
+                                      (request.args.get("after") or "")[:400] or None)
+    except Invalid as exc:
+        flash(tr(exc.fields.get("after", exc.message)), "error")
+        rows, following = search_page(CaseFilter.from_args(request.args), PER_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "after"}
+    return render_template("audit_search.html", rows=rows, args=args, following=following,
+                           paged="after" in request.args)
 
 
 @bp.route("/export.csv")

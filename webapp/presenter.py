@@ -21,7 +21,17 @@ from workflows.engine.specs import BuiltDefinition
 from workflows.errors import Msg
 
 from .i18n import tr
-from .template_helpers import amount, bilingual, day, label_context, mask, option_label, role_name
+from .template_helpers import (
+    amount,
+    bilingual,
+    day,
+    event_label,
+    label_context,
+    mask,
+    moment_format,
+    option_label,
+    role_name,
+)
 
 
 @dataclass
@@ -156,6 +166,9 @@ class Change:
 class HistoryRow:
     event: Any  # the audit event
     entries: list[Change]
+    when: str = ""  # the event's moment, what happened and at which step, in the reader's language
+    what: str = ""
+    step: str = ""
 
     @property
     def changes(self) -> list[tuple[str, Any, Any]]:
@@ -165,9 +178,16 @@ class HistoryRow:
 
 def history_rows(instance: Any, events: list[Any], whole: bool,
                  data: dict[str, Any] | None = None) -> list[HistoryRow]:
-    """Events as people read them; ``data`` (the case's) fills names into option labels."""
+    """Events as people read them; ``data`` (the case's) fills names into option labels.
+
+    A long history repeats the same labels, steps and words: each is put into the reader's
+    language once per call (a 900-event page would otherwise translate tens of thousands of times)."""
     if not events:
         return []
+    memo: dict[Any, Any] = {}
+    labels: dict[tuple[str, str], str] = {}
+    words: dict[tuple[str, str], str] = {}
+    moment = moment_format()
     built = built_for(instance.definition)
     general = field_catalog(built)
     catalogs: dict[str | None, dict[str, tuple[str, str, str | None, dict[str, str]]]] = {}
@@ -191,14 +211,35 @@ def history_rows(instance: Any, events: list[Any], whole: bool,
             label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
-            shown_old, shown_new = _shown(key, old, options, names, ctx), _shown(key, new, options, names, ctx)
-            if key in SYSTEM_FIELDS:
-                label = SYSTEM_FIELDS[key]
-            elif key in family_labels:
-                label = gettext(family_labels[key])
-            changes.append(Change(key, bilingual(label), old, new, shown_old, shown_new))
-        rows.append(HistoryRow(ev, changes))
+            shown_pair = []
+            for value in (old, new):
+                if value is None or not isinstance(value, (str, bool, list)):
+                    shown_pair.append(None if value is None else _shown(key, value, options, names, ctx))
+                    continue
+                # a long history repeats the same words: each is worded once (lists of names too)
+                memo_key = (key, value.__class__, tuple(map(str, value)) if isinstance(value, list) else value,
+                            id(options))
+                if memo_key not in memo:
+                    memo[memo_key] = _shown(key, value, options, names, ctx)
+                shown_pair.append(memo[memo_key])
+            shown_old, shown_new = shown_pair
+            if (key, label) not in labels:
+                labels[key, label] = _label(key, label, family_labels)
+            changes.append(Change(key, labels[key, label], old, new, shown_old, shown_new))
+        if ("what", ev.type) not in words:
+            words["what", ev.type] = event_label(ev.type)
+        if ("step", ev.task_name) not in words:
+            words["step", ev.task_name] = bilingual(ev.task_name) if ev.task_name else ""
+        rows.append(HistoryRow(ev, changes, moment(ev.at), words["what", ev.type], words["step", ev.task_name]))
     return rows
+
+
+def _label(key: str, label: str, family_labels: dict[str, str]) -> str:
+    if key in SYSTEM_FIELDS:
+        return bilingual(str(SYSTEM_FIELDS[key]))
+    if key in family_labels:
+        return bilingual(gettext(family_labels[key]))
+    return bilingual(label)
 
 
 @dataclass

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -59,7 +60,13 @@ def starter(instance: Any) -> str:
 
 
 def status_label(key: str) -> str:
-    return str(STATUS_LABELS.get(key, key))
+    """A status in the reader's language (once per request and status: a long case lists hundreds of tasks)."""
+    if not has_request_context():
+        return str(STATUS_LABELS.get(key, key))
+    memo = g.setdefault("_status_labels", {})
+    if key not in memo:
+        memo[key] = str(STATUS_LABELS.get(key, key))
+    return str(memo[key])
 
 
 def unit_kind(key: str) -> str:
@@ -135,7 +142,7 @@ def bilingual(label: str | None) -> str:
     if len(parts) == 2 and any("\u4e00" <= ch <= "\u9fff" for ch in parts[0]) and not any(
         "\u4e00" <= ch <= "\u9fff" for ch in parts[1]
     ):
-        return parts[0] if str(get_locale()).startswith("zh") else parts[1]
+        return parts[0] if _lang() == "zh" else parts[1]
     return label
 
 
@@ -146,7 +153,12 @@ DATE_FORMAT = {"zh": "%Y年%m月%d日", "en": "%d %b %Y"}
 
 
 def _lang() -> str:
-    return "zh" if str(get_locale()).startswith("zh") else "en"
+    """The reader's language, looked up once per request (a long history asks a thousand times)."""
+    if not has_request_context():
+        return "zh" if str(get_locale()).startswith("zh") else "en"
+    if "_lang" not in g:
+        g._lang = "zh" if str(get_locale()).startswith("zh") else "en"
+    return str(g._lang)
 
 
 def when(value: dt.datetime | None) -> str:
@@ -154,6 +166,12 @@ def when(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return local(value).strftime(DATETIME_FORMAT[_lang()])
+
+
+def moment_format() -> Callable[[dt.datetime | None], str]:
+    """:func:`when` with the reader's language looked up once, for a page of many moments."""
+    pattern = DATETIME_FORMAT[_lang()]
+    return lambda value: "" if value is None else local(value).strftime(pattern)
 
 
 def day(value: Any) -> str:
@@ -191,9 +209,20 @@ def inbox_counts_for_request() -> dict[str, int]:
 
 
 def task_outcome(task: Any) -> str:
-    """The decision a finished task recorded, as its button read."""
+    """The decision a finished task recorded, as its button read (worked out once per request
+    for each step and decision of a case: a long case lists hundreds of tasks)."""
     if not task.outcome or task.outcome == "completed":
         return ""
+    if not has_request_context():
+        return _task_outcome(task)
+    memo = g.setdefault("_task_outcomes", {})
+    key = (task.instance_id, task.spec_id, task.outcome)
+    if key not in memo:
+        memo[key] = _task_outcome(task)
+    return str(memo[key])
+
+
+def _task_outcome(task: Any) -> str:
     from workflows.cases.definitions import built_for
 
     meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from workflows.cases import search
 
@@ -16,7 +16,7 @@ from .schema import SECURED, errors, json_response, ref
 STATUSES = ("running", "completed")
 QUERY_PARAMS["api.instance_list"] = {"process", "status", "outcome", "started_by", "subject", "business_key",
                                      "started_from", "started_to", "ended_from", "ended_to", "sort", "page",
-                                     "per_page"}
+                                     "per_page", "after"}
 
 
 @bp.get("/instances")
@@ -29,17 +29,43 @@ def instance_list():
         started_from=listing.date_arg("started_from"), started_to=listing.date_arg("started_to"),
         ended_from=listing.date_arg("ended_from"), ended_to=listing.date_arg("ended_to"),
         sort=listing.choice_arg("sort", search.SORTS, "-started_at") or "-started_at",
-        page=inputs.int_arg("page", 1, 1, 100_000), per_page=inputs.int_arg("per_page", 50, 1, inputs.MAX_PER_PAGE))
-    rows, total = search.list_cases(api_user(), q, request.remote_addr)
-    items = [shapes.summary(s) for s in search.summaries(rows, api_user())]
-    return jsonify(listing.page_json(items, total, q.page, q.per_page))
+        page=inputs.int_arg("page", 1, 1, 100_000), per_page=inputs.int_arg("per_page", 50, 1, inputs.MAX_PER_PAGE),
+        after=listing.text_arg("after", 400))
+    found = search.list_cases(api_user(), q, request.remote_addr)
+    items = [shapes.summary(s) for s in search.summaries(found.rows, api_user())]
+    return jsonify({"items": items, "total": found.total, "page": None if q.after else q.page,
+                    "per_page": q.per_page, "next": _next_link(found.next)})
+
+
+def _next_link(after: str | None) -> str | None:
+    """The same request from just after the last case of this page (keyset: no page number)."""
+    if after is None:
+        return None
+    args: dict[str, Any] = request.args.to_dict()
+    args.pop("page", None)
+    args["after"] = after
+    return url_for(request.endpoint or "", **args)
 
 
 def _text(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "description": description, "schema": {"type": "string"}}
 
 
-SCHEMAS: dict[str, Any] = {"InstancePage": listing.page_schema("Instance")}
+def _page_schema() -> dict[str, Any]:
+    """A page of cases: ``next`` carries a cursor (``after``), so every page costs the same."""
+    schema = listing.page_schema("Instance")
+    props = dict(schema["properties"])
+    props["total"] = {"type": "integer", "nullable": True,
+                      "description": "how many match, on all pages: counted for a first (or numbered) page, null "
+                                     "on the pages `next` leads to"}
+    props["page"] = {"type": "integer", "nullable": True, "description": "the page number asked for; null when "
+                                                                         "following a cursor"}
+    props["next"] = {**props["next"], "description": "the same request from just after the last case of this "
+                                                    "page (an `after` cursor); null on the last"}
+    return {**schema, "properties": props}
+
+
+SCHEMAS: dict[str, Any] = {"InstancePage": _page_schema()}
 
 PATHS: dict[str, Any] = {
     "/api/v1/instances": {"get": {"operationId": "listInstances",
@@ -48,7 +74,8 @@ PATHS: dict[str, Any] = {
                        "or had a task (assigned, claimed, completed, escalated to you, or open to one of your "
                        "groups and you are not excluded from it); auditors see every case. The administrator "
                        "role gives no access to cases (403). Dates are days of the branch's calendar "
-                       "(Asia/Shanghai), both ends included. Follow `next` until it is null.",
+                       "(Asia/Shanghai), both ends included. Follow `next` until it is null: it pages by cursor "
+                       "(`after`), never skipping or repeating a case.",
         "parameters": [
             _text("process", "process key"),
             {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(STATUSES)}},
@@ -64,7 +91,11 @@ PATHS: dict[str, Any] = {
             {"name": "sort", "in": "query", "description": "default -started_at (newest first); cases not ended "
                                                           "come last when sorting by ended_at",
              "schema": {"type": "string", "enum": list(search.SORTS)}},
-            *listing.PAGE_PARAMS],
+            *listing.PAGE_PARAMS,
+            {"name": "after", "in": "query", "description": "the opaque cursor of a `next` link: the page starting "
+                                                           "just after the case it names (the same sort; `page` is "
+                                                           "then ignored). Keyset paging: deep pages cost what the "
+                                                           "first does", "schema": {"type": "string"}}],
         "responses": {"200": json_response(ref("InstancePage"), "A page of cases"),
                       **errors("401", "403", "422", "429")}}},
 }

@@ -47,12 +47,23 @@ class ProcessDefinition(db.Model):
 
 
 class ProcessInstance(db.Model):
-    """A case. ``state`` is the serialized workflow without its spec (kept per version)."""
+    """A case. ``state`` is the serialized workflow without its spec (kept per version).
+
+    The search's indexes: newest first by start (all cases, one status, one process), the end, and the
+    title (the client's name): a trigram GIN index on PostgreSQL (names containing a text), a
+    plain one elsewhere (names starting with it). ``business_key`` is matched whole, by its own."""
 
     __tablename__ = "process_instance"
-    # Every case's head without reading its row (``state`` is kilobytes, stored before the head): checkpoints
-    # every minute and the incremental audit verify read all heads.
-    __table_args__ = (Index("ix_process_instance_head", "id", "audit_seq", "audit_hash"),)
+    # The head index: every case's head without reading its row (``state`` is kilobytes, stored before the
+    # head): checkpoints every minute and the incremental audit verify read all heads.
+    __table_args__ = (
+        Index("ix_process_instance_head", "id", "audit_seq", "audit_hash"),
+        Index("ix_process_instance_started", "started_at", "id"),
+        Index("ix_process_instance_status_started", "status", "started_at", "id"),
+        Index("ix_process_instance_process_started", "process_key", "started_at", "id"),
+        Index("ix_process_instance_ended", "ended_at", "id"),
+        Index("ix_process_instance_title", "title", postgresql_using="gin", postgresql_ops={"title": "gin_trgm_ops"}),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(80), index=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import defer, joinedload, lazyload, undefer
 
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import access, alerts, assignment, commands, step_values
@@ -43,7 +43,7 @@ def facts(instance: ProcessInstance) -> Facts:
     return Facts(state.data(), completed, waiting)
 
 
-def diagram_path(found: Facts, events: Iterable[AuditEvent], tasks: Iterable[HumanTask]) -> tuple[list[str], list[str]]:
+def diagram_path(found: Facts, events: Iterable[Any], tasks: Iterable[HumanTask]) -> tuple[list[str], list[str]]:
     """Element ids walked so far and those waiting now, for the diagram: what the engine
     completed, plus steps folded out of the live tree by rework (kept in the history)."""
     done = set(found.completed)
@@ -60,6 +60,19 @@ def diagram_path(found: Facts, events: Iterable[AuditEvent], tasks: Iterable[Hum
 def events_of(instance: ProcessInstance) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                    .order_by(AuditEvent.seq)))
+
+
+# what a person reads of an event; the chain's hashes and seals are for verify and the API's feed
+_READ_COLUMNS = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id,
+                 AuditEvent.actor_name, AuditEvent.type, AuditEvent.task_spec, AuditEvent.task_name,
+                 AuditEvent.human_task_id, AuditEvent.changes, AuditEvent.comment, AuditEvent.via)
+
+
+def event_rows(instance: ProcessInstance) -> list[Any]:
+    """The case's history for a page, as plain read-only rows with the events' attribute names:
+    a 900-event case page then builds no 900 tracked objects (about a fifth of its time)."""
+    return list(db.session.execute(select(*_READ_COLUMNS).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.seq)).all())
 
 
 def attachments_of(instance: ProcessInstance) -> list[Attachment]:
@@ -79,7 +92,7 @@ class CaseView:
     instance: ProcessInstance
     data: dict[str, Any]
     whole: bool  # the reader sees sensitive fields whole (an auditor)
-    events: list[AuditEvent]
+    events: list[Any]  # read-only rows of the events (``event_rows``)
     tasks: list[HumanTask]
     attachments: list[Attachment]
     completed: list[str]
@@ -87,15 +100,30 @@ class CaseView:
 
 
 def case_view(case_id: int, user: User, ip: str | None = None) -> CaseView:
-    """Everything the case page shows, if ``user`` may see the case (else refused and logged)."""
+    """Everything the case page shows, if ``user`` may see the case (else refused and logged).
+
+    A fixed number of statements however long the history: an auditor's look is logged (and
+    committed, which expires what the session holds) before anything is read for the page; then
+    the case with its version and people, its events, its tasks with their people, and its
+    files' metadata are read in one statement each."""
     instance = access.case_for(user, case_id, ip)
-    found = facts(instance)
     whole = access.note_whole_view(user, instance, ip)
-    events = events_of(instance)
+    instance = db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.id == instance.id).execution_options(populate_existing=True)
+        .options(joinedload(ProcessInstance.definition), undefer(ProcessInstance.state),
+                 joinedload(ProcessInstance.started_by).lazyload(User.role_rows),
+                 joinedload(ProcessInstance.subject_user).lazyload(User.role_rows))).one()
+    found = facts(instance)
+    events = event_rows(instance)
+    people = [HumanTask.assigned_user, HumanTask.claimed_by, HumanTask.completed_by]
     tasks = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                    .options(*(joinedload(p).lazyload(User.role_rows) for p in people),
+                                             lazyload(HumanTask.candidates), lazyload(HumanTask.exclusions))
                                     .order_by(HumanTask.id)))
     completed, active = diagram_path(found, events, tasks)
-    return CaseView(instance, found.data, whole, events, tasks, attachments_of(instance), completed, active)
+    files = list(db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
+                                    .options(defer(Attachment.content)).order_by(Attachment.id)))
+    return CaseView(instance, found.data, whole, events, tasks, files, completed, active)
 
 
 @dataclass
@@ -201,7 +229,7 @@ class TaskView:
     whole: bool
     values: dict[str, Any]  # what the form starts from
     alerts: list[Alert]
-    events: list[AuditEvent] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)  # read-only rows of the events (``event_rows``)
     attachments: list[Attachment] = field(default_factory=list)
 
 
@@ -216,7 +244,7 @@ def task_view(task_id: int, user: User, ip: str | None = None, *, with_history: 
     whole = access.note_whole_view(user, task.instance, ip)
     view = TaskView(task, meta, data, may_act, reveal, whole, {}, [])
     if with_history:
-        view.events = events_of(task.instance)
+        view.events = event_rows(task.instance)
         view.attachments = attachments_of(task.instance)
     view.values = step_values.starting_values(task, meta, data)
     view.alerts = alerts.for_task(task, meta, data)

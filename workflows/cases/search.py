@@ -3,12 +3,15 @@ shows each person the cases they may see, with exact filters."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, undefer
 
 from workflows.branch.models import User
@@ -17,57 +20,105 @@ from workflows.cases import access, reading
 from workflows.cases.models import HumanTask, ProcessInstance, TaskCandidate, TaskExclusion
 from workflows.db import db
 from workflows.engine.clock import day_start
+from workflows.errors import Invalid, Msg
 
 
 @dataclass(frozen=True)
 class CaseFilter:
-    """What the search form asks for; empty fields do not filter."""
+    """What the search form asks for; empty fields do not filter. Days are branch calendar days."""
 
     process: str | None = None
     status: str | None = None
     outcome: str | None = None
-    person: str | None = None  # part of the starter's name or username
-    client: str | None = None  # part of the case title or business key
-    start: dt.datetime | None = None  # started on or after
-    end: dt.datetime | None = None  # started on or before this day
+    person: str | None = None  # part of the starter's name or username (the branch's staff, not clients)
+    client: str | None = None  # the client's whole ID number (it has digits), else their name or its start
+    start: dt.date | None = None  # started on or after this day
+    end: dt.date | None = None  # started on or before this day
+    month: dt.date | None = None  # started in this month (its first day)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CaseFilter:
         """From the search form's fields, cut to the columns' sizes; a malformed date does not filter."""
         return cls(process=(args.get("process") or "")[:80] or None, status=(args.get("status") or "")[:20] or None,
                    outcome=(args.get("outcome") or "")[:40] or None, person=(args.get("person") or "")[:50] or None,
-                   client=(args.get("client") or "")[:50] or None, start=_date(args.get("from")),
-                   end=_date(args.get("to")))
+                   client=(args.get("client") or "").strip()[:50] or None, start=_date(args.get("from")),
+                   end=_date(args.get("to")), month=_month(args.get("month")))
 
 
-def _date(text: str | None) -> dt.datetime | None:
+def _date(text: str | None) -> dt.date | None:
     try:
-        return dt.datetime.fromisoformat(text) if text else None
+        return dt.date.fromisoformat(text[:10]) if text else None
     except ValueError:
         return None
 
 
-def search_cases(f: CaseFilter, limit: int) -> list[ProcessInstance]:
-    """Cases matching the filter, newest first (the caller checked the right: ``access.AUDIT``)."""
-    query = select(ProcessInstance).order_by(ProcessInstance.id.desc())
+def _month(text: str | None) -> dt.date | None:
+    """``2031-03`` (an ``<input type=month>``) as its first day."""
+    return _date(f"{text[:7]}-01") if text and len(text) >= 7 else None
+
+
+def is_id_number(text: str) -> bool:
+    """What a person typed in the client box is an ID number when it has a digit: names have none."""
+    return any(ch.isdigit() for ch in text)
+
+
+def _client(text: str) -> ColumnElement[bool]:
+    """The client's cases: by the whole ID number (normalised as stored; a part finds nothing, so
+    confidential numbers are never searched by substring), else by the name in the title: names
+    containing the text through the trigram index on PostgreSQL (a name of one or two characters:
+    names starting with it), names starting with it through the title's index elsewhere."""
+    if is_id_number(text):
+        return ProcessInstance.business_key == normalise_key(text)
+    if db.session.get_bind().dialect.name == "postgresql":
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return ProcessInstance.title.ilike(f"%{pattern}%" if len(text) >= 3 else f"{pattern}%", escape="\\")
+    return and_(ProcessInstance.title >= text, ProcessInstance.title < text + "\U0010ffff")
+
+
+def _filter_conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if f.process:
-        query = query.where(ProcessInstance.process_key == f.process)
+        conditions.append(ProcessInstance.process_key == f.process)
     if f.status:
-        query = query.where(ProcessInstance.status == f.status)
+        conditions.append(ProcessInstance.status == f.status)
     if f.outcome:
-        query = query.where(ProcessInstance.outcome == f.outcome)
+        conditions.append(ProcessInstance.outcome == f.outcome)
     if f.person:
         like = f"%{f.person}%"
         people = select(User.id).where(or_(User.full_name.ilike(like), User.username.ilike(like)))
-        query = query.where(ProcessInstance.started_by_id.in_(people))
+        conditions.append(ProcessInstance.started_by_id.in_(people))
     if f.client:
-        like = f"%{f.client}%"
-        query = query.where(or_(ProcessInstance.title.ilike(like), ProcessInstance.business_key.ilike(like)))
-    if f.start is not None:
-        query = query.where(ProcessInstance.started_at >= f.start)
-    if f.end is not None:
-        query = query.where(ProcessInstance.started_at < f.end + dt.timedelta(days=1))
-    return list(db.session.scalars(query.limit(limit)))
+        conditions.append(_client(f.client))
+    conditions += _day_range(ProcessInstance.started_at, f.start, f.end)
+    if f.month is not None:
+        following = (f.month + dt.timedelta(days=32)).replace(day=1)
+        conditions += _day_range(ProcessInstance.started_at, f.month, following - dt.timedelta(days=1))
+    return conditions
+
+
+SEARCH_SORT = "-started_at"  # the search's order: newest first (by start, then id), along its indexes
+
+
+def search_cases(f: CaseFilter, limit: int, after: str | None = None) -> list[ProcessInstance]:
+    """Cases matching the filter, newest first, from just after the ``after`` cursor (the caller
+    checked the right: ``access.AUDIT``). Each row comes with its process version and starter, so
+    showing a page costs the same statements however many people started its cases."""
+    conditions = _filter_conditions(f)
+    if after:
+        conditions.append(_beyond(SEARCH_SORT, decode_cursor(after, SEARCH_SORT)))
+    query = (select(ProcessInstance).where(*conditions).order_by(*_order(SEARCH_SORT)).limit(limit)
+             .options(joinedload(ProcessInstance.definition),
+                      joinedload(ProcessInstance.started_by).lazyload(User.role_rows)))
+    return list(db.session.scalars(query))
+
+
+def search_page(f: CaseFilter, per_page: int, after: str | None = None) -> tuple[list[ProcessInstance], str | None]:
+    """One page of the search and the cursor of the next (None on the last): keyset paging, so
+    the hundredth page costs what the first does."""
+    rows = search_cases(f, per_page + 1, after)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return rows, (cursor(rows[-1], SEARCH_SORT) if more and rows else None)
 
 
 def note_export(user: User, count: int, query: str, ip: str | None = None) -> None:
@@ -95,8 +146,9 @@ class CaseQuery:
     ended_from: dt.date | None = None
     ended_to: dt.date | None = None  # inclusive
     sort: str = "-started_at"
-    page: int = 1
+    page: int = 1  # ignored with ``after``
     per_page: int = 50
+    after: str | None = None  # the cursor of the last case of the previous page (keyset paging)
 
 
 def normalise_key(value: str) -> str:
@@ -138,8 +190,19 @@ def _user_id(username: str) -> int:
     return found if found is not None else -1
 
 
-def list_cases(user: User, q: CaseQuery, ip: str | None = None) -> tuple[list[ProcessInstance], int]:
-    """A page of the cases ``user`` may see that match ``q``, and how many match in all.
+@dataclass
+class CasePage:
+    """A page of the case list: its cases, how many match in all (counted only for a first or
+    numbered page: a page reached by cursor costs the same however long the list), and the cursor
+    of the next page (None on the last)."""
+
+    rows: list[ProcessInstance]
+    total: int | None
+    next: str | None
+
+
+def list_cases(user: User, q: CaseQuery, ip: str | None = None) -> CasePage:
+    """A page of the cases ``user`` may see that match ``q``, from just after ``q.after``.
 
     Every case returned passes ``access.may_view_case``; an auditor's list is every case.
     A pure administrator is refused (logged)."""
@@ -162,16 +225,27 @@ def list_cases(user: User, q: CaseQuery, ip: str | None = None) -> tuple[list[Pr
         conditions.append(ProcessInstance.business_key == normalise_key(q.business_key))
     conditions += _day_range(ProcessInstance.started_at, q.started_from, q.started_to)
     conditions += _day_range(ProcessInstance.ended_at, q.ended_from, q.ended_to)
-    total = db.session.scalar(select(func.count(ProcessInstance.id)).where(*conditions)) or 0
-    ids = list(db.session.scalars(select(ProcessInstance.id).where(*conditions).order_by(*_order(q.sort))
-                                  .limit(q.per_page).offset((max(1, q.page) - 1) * q.per_page)))
+    total = None
+    query = select(ProcessInstance.id, *_key_columns(q.sort)).where(*conditions).order_by(*_order(q.sort))
+    if q.after:
+        query = query.where(_beyond(q.sort, decode_cursor(q.after, q.sort)))
+    else:
+        total = int(db.session.scalar(select(func.count(ProcessInstance.id)).where(*conditions)) or 0)
+        query = query.offset((max(1, q.page) - 1) * q.per_page)
+    keyed = db.session.execute(query.limit(q.per_page + 1)).all()
+    more = len(keyed) > q.per_page
+    keyed = keyed[:q.per_page]
+    ids = [row[0] for row in keyed]
     if access.sees_whole_records(user):
         _note_whole_views(user, ids, ip)  # before reading them: the log entry commits
     found = {c.id: c for c in db.session.scalars(
         select(ProcessInstance).where(ProcessInstance.id.in_(ids or [-1]))
-        .options(joinedload(ProcessInstance.definition), joinedload(ProcessInstance.started_by),
-                 joinedload(ProcessInstance.subject_user), undefer(ProcessInstance.state))).unique()}
-    return [found[i] for i in ids], int(total)
+        .options(joinedload(ProcessInstance.definition),
+                 joinedload(ProcessInstance.started_by).lazyload(User.role_rows),
+                 joinedload(ProcessInstance.subject_user).lazyload(User.role_rows),
+                 undefer(ProcessInstance.state))).unique()}
+    following = _encode(q.sort, list(keyed[-1][1:])) if more and keyed else None
+    return CasePage([found[i] for i in ids], total, following)
 
 
 def _note_whole_views(user: User, ids: list[int], ip: str | None) -> None:
@@ -197,19 +271,87 @@ def _day_range(column: Any, first: dt.date | None, last: dt.date | None) -> list
     return out
 
 
-def _order(sort: str) -> list[Any]:
-    """The sort, then the id in the same direction so pages never overlap; cases not yet ended
-    come last whichever way ``ended_at`` is sorted (the same on SQLite and PostgreSQL)."""
+def _keys(sort: str) -> list[tuple[Any, bool]]:
+    """The columns a sort orders by, each with its direction (True: descending), the id last so
+    the order is total; cases not yet ended come last whichever way ``ended_at`` is sorted."""
     descending = sort.startswith("-")
     name = sort.lstrip("-")
-    tie = ProcessInstance.id.desc() if descending else ProcessInstance.id.asc()
+    tie = (ProcessInstance.id, descending)
     if name == "id":
         return [tie]
     column = getattr(ProcessInstance, name)
-    direction = column.desc() if descending else column.asc()
     if name == "ended_at":
-        return [case((column.is_(None), 1), else_=0), direction, tie]
-    return [direction, tie]
+        return [(case((column.is_(None), 1), else_=0), False), (column, descending), tie]
+    return [(column, descending), tie]
+
+
+def _key_columns(sort: str) -> list[Any]:
+    return [column for column, _desc in _keys(sort)]
+
+
+def _order(sort: str) -> list[Any]:
+    """The sort, then the id in the same direction so pages never overlap (the same on SQLite and PostgreSQL)."""
+    return [column.desc() if desc else column.asc() for column, desc in _keys(sort)]
+
+
+def _beyond(sort: str, values: list[Any]) -> ColumnElement[bool]:
+    """Rows after the one whose sort keys are ``values``: (k1, k2, …) past (v1, v2, …) in the sort's
+    order, with the first key also bounded on its own so the database walks its index from there.
+    A NULL key (a case not ended) is one all rows of its group share: it compares equal."""
+    keys = _keys(sort)
+    condition: ColumnElement[bool] | None = None
+    for (column, desc), value in reversed(list(zip(keys, values, strict=True))):
+        if value is None:
+            continue
+        past = column < value if desc else column > value
+        condition = past if condition is None else or_(past, and_(column == value, condition))
+    assert condition is not None  # the id, last, is never NULL
+    first, desc = keys[0]
+    if values[0] is not None and first is not keys[-1][0]:
+        condition = and_(first <= values[0] if desc else first >= values[0], condition)
+    return condition
+
+
+def cursor(row: ProcessInstance, sort: str) -> str:
+    """The opaque cursor of ``row`` in ``sort``: the next page starts just after it."""
+    values = []
+    for column, _desc in _keys(sort):
+        name = getattr(column, "key", None)
+        values.append(getattr(row, name) if name else (1 if row.ended_at is None else 0))
+    return _encode(sort, values)
+
+
+def _encode(sort: str, values: list[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, dt.datetime) else v for v in values]
+    raw = json.dumps([sort, *plain], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+BAD_CURSOR = "not a cursor of this list: follow the next link as it was given"
+
+
+def decode_cursor(text: str, sort: str) -> list[Any]:
+    """The sort keys a cursor from :func:`cursor` holds; anything else (or a cursor of another
+    sort) is refused as input, naming ``after``."""
+    keys = _keys(sort)
+    try:
+        got = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(got, list) or got[0] != sort or len(got) != len(keys) + 1:
+            raise ValueError(text)
+        values = []
+        for (column, _desc), value in zip(keys, got[1:], strict=True):
+            kind = getattr(getattr(column, "type", None), "python_type", int)
+            if value is None and kind is dt.datetime:
+                values.append(None)
+            elif kind is dt.datetime and isinstance(value, str):
+                values.append(dt.datetime.fromisoformat(value))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                values.append(value)
+            else:
+                raise ValueError(text)
+        return values
+    except (ValueError, TypeError, IndexError, binascii.Error, UnicodeDecodeError, NotImplementedError):
+        raise Invalid("please correct the highlighted fields", {"after": Msg(BAD_CURSOR, code="invalid")}) from None
 
 
 def summaries(instances: list[ProcessInstance], user: User) -> list[reading.CaseSummary]:
