@@ -26,12 +26,36 @@ def _tagged(module: Any) -> dict[str, Any]:
     return out
 
 
+def _nullable_refs(node: Any, schemas: dict[str, Any]) -> Any:
+    """``{"allOf": [ref(X)], "nullable": true}`` becomes a reference to ``XOrNull`` (X with
+    ``nullable``): in OpenAPI 3.0 ``nullable`` does not reach into ``allOf``, so validators refuse
+    the null the API rightly sends."""
+    if isinstance(node, list):
+        return [_nullable_refs(item, schemas) for item in node]
+    if not isinstance(node, dict):
+        return node
+    all_of = node.get("allOf")
+    if node.get("nullable") and isinstance(all_of, list) and len(all_of) == 1 and "$ref" in all_of[0]:
+        name = all_of[0]["$ref"].rsplit("/", 1)[-1]
+        schemas.setdefault(f"{name}OrNull", {**schemas[name], "nullable": True})
+        return {"$ref": f"#/components/schemas/{name}OrNull"}
+    return {key: _nullable_refs(value, schemas) for key, value in node.items()}
+
+
 def spec(server: str) -> dict[str, Any]:
     schemas: dict[str, Any] = dict(schema.SCHEMAS)
     paths: dict[str, Any] = {}
     for module in (*MODULES, *api_modules()):  # the platform's areas, then each family's
-        schemas.update(module.SCHEMAS)
+        for name, value in module.SCHEMAS.items():
+            if schemas.setdefault(name, value) != value:  # two areas naming different things alike
+                raise ValueError(f"OpenAPI schema {name!r} is defined twice, differently ({module.__name__})")
         paths.update(_tagged(module))
+    paths = _nullable_refs(paths, schemas)
+    done: set[str] = set()
+    while todo := [name for name in schemas if name not in done]:  # an XOrNull added on the way too
+        for name in todo:
+            schemas[name] = _nullable_refs(schemas[name], schemas)
+            done.add(name)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Branch approvals API", "version": "1.0",

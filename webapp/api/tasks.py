@@ -84,8 +84,6 @@ SCHEMAS: dict[str, Any] = {
         "warnings": {"type": "array", "items": ref("Warning"),
                      "description": "single task only: facts to decide with (task property `warnings`)"},
         "context": ref("TaskContext")}},
-    "Person": {"type": "object", "required": ["username", "name"], "properties": {
-        "username": {"type": "string"}, "name": {"type": "string"}}},
     "CandidateGroup": {"type": "object", "required": ["role", "role_name", "unit_id", "unit_name"], "properties": {
         "role": {"type": "string"}, "role_name": {"type": "string"},
         "unit_id": {"type": "integer", "nullable": True, "description": "the unit the group is limited to"},
@@ -99,17 +97,17 @@ SCHEMAS: dict[str, Any] = {
                                  "created_at", "due_at"], "properties": {
         "case_id": {"type": "integer"}, "case_title": {"type": "string"}, "process_key": {"type": "string"},
         "process_name": {"type": "string"}, "version": {"type": "integer"},
-        "started_by": {"allOf": [ref("Person")], "nullable": True, "description": "null: the system"},
+        "started_by": {"allOf": [ref("PersonRef")], "nullable": True, "description": "null: the system"},
         "summary": {"type": "array", "items": ref("SummaryField"),
                     "description": "the process's summary fields (property `summaryFields`), in order"},
-        "assigned_to": {"allOf": [ref("Person")], "nullable": True},
-        "claimed_by": {"allOf": [ref("Person")], "nullable": True},
+        "assigned_to": {"allOf": [ref("PersonRef")], "nullable": True},
+        "claimed_by": {"allOf": [ref("PersonRef")], "nullable": True},
         "candidate_groups": {"type": "array", "items": ref("CandidateGroup")},
         "may_act": {"type": "boolean", "description": "you may complete it now (claiming it first if a group's)"},
         "created_at": {"type": "string", "format": "date-time"},
         "due_at": {"type": "string", "format": "date-time", "nullable": True},
-        "escalated_to": {"allOf": [ref("Person")], "nullable": True},
-        "completed_by": {"allOf": [ref("Person")], "nullable": True},
+        "escalated_to": {"allOf": [ref("PersonRef")], "nullable": True},
+        "completed_by": {"allOf": [ref("PersonRef")], "nullable": True},
         "completed_at": {"type": "string", "format": "date-time", "nullable": True}}},
     "TaskList": {"type": "object", "required": ["items", "total", "page", "per_page"], "properties": {
         "items": {"type": "array", "items": ref("Task")}, "total": {"type": "integer"},
