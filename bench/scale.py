@@ -118,10 +118,13 @@ def targets(url: str, long_case_id: int | None) -> Targets:
         assert long_case is not None
         month = case.started_at.date().replace(day=1)
         after = (month + dt.timedelta(days=32)).replace(day=1)
+        # the search's first row: newest start first, in the month of Shanghai days (stored times are UTC)
+        shanghai = dt.timedelta(hours=8)
+        first, last = (dt.datetime.combine(day, dt.time()) - shanghai for day in (month, after))
         month_case = db.session.scalar(
-            select(func.max(ProcessInstance.id)).where(ProcessInstance.status == "completed",
-                                                       ProcessInstance.started_at >= month,
-                                                       ProcessInstance.started_at < after))
+            select(ProcessInstance.id).where(ProcessInstance.status == "completed",
+                                             ProcessInstance.started_at >= first, ProcessInstance.started_at < last)
+            .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(1))
         out = Targets(case.id, case.started_by.username, long_case.id, long_case.started_by.username,
                       long_case.audit_seq, client.business_key or "", client.id, month, month_case or case.id)
         for username in ("gm", "trading"):
