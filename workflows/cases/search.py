@@ -75,14 +75,15 @@ def _client(text: str) -> ColumnElement[bool]:
     return and_(ProcessInstance.title >= text, ProcessInstance.title < text + "\U0010ffff")
 
 
+def _exact(process: str | None, status: str | None, outcome: str | None) -> list[ColumnElement[bool]]:
+    """The filters the search page and the API's case list share: equal to what was asked, when asked."""
+    wanted = ((ProcessInstance.process_key, process), (ProcessInstance.status, status),
+              (ProcessInstance.outcome, outcome))
+    return [column == value for column, value in wanted if value]
+
+
 def _filter_conditions(f: CaseFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if f.process:
-        conditions.append(ProcessInstance.process_key == f.process)
-    if f.status:
-        conditions.append(ProcessInstance.status == f.status)
-    if f.outcome:
-        conditions.append(ProcessInstance.outcome == f.outcome)
+    conditions = _exact(f.process, f.status, f.outcome)
     if f.person:
         like = f"%{f.person}%"
         people = select(User.id).where(or_(User.full_name.ilike(like), User.username.ilike(like)))
@@ -211,12 +212,7 @@ def list_cases(user: User, q: CaseQuery, ip: str | None = None) -> CasePage:
     conditions: list[ColumnElement[bool]] = []
     if not access.may_audit(user):
         conditions.append(visible_to(user))
-    if q.process:
-        conditions.append(ProcessInstance.process_key == q.process)
-    if q.status:
-        conditions.append(ProcessInstance.status == q.status)
-    if q.outcome:
-        conditions.append(ProcessInstance.outcome == q.outcome)
+    conditions += _exact(q.process, q.status, q.outcome)
     if q.started_by:
         conditions.append(ProcessInstance.started_by_id == _user_id(q.started_by))
     if q.subject:
