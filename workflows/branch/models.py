@@ -132,3 +132,28 @@ class SettingChange(db.Model):
     via: Mapped[str] = mapped_column(String(10), default="web")
 
     changed_by: Mapped[User | None] = relationship()
+
+
+class CalendarDay(db.Model):
+    """A day that breaks the Monday–Friday rule: a public holiday on a weekday (``working`` false)
+    or a make-up working day on a weekend (调休, ``working`` true). Every other day follows the rule."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    working: Mapped[bool]
+    name: Mapped[str] = mapped_column(String(60), default="")  # "国庆节 National Day"
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class CalendarChange(db.Model):
+    """Append-only history of calendar edits: who replaced which year's exceptions, old and new (JSON)."""
+
+    __tablename__ = "calendar_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(index=True)
+    old_days: Mapped[str] = mapped_column(Text)  # JSON list of {"date", "working", "name"}
+    new_days: Mapped[str] = mapped_column(Text)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    via: Mapped[str] = mapped_column(String(10), default="web")

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from workflows.cases.functions import functions as generic_functions
-from workflows.processes import ownership
+from workflows.processes import leave, ownership
 from workflows.processes.family import Family, StartCheck, StartRequest
 
 __all__ = ["FAMILIES", "Family", "StartCheck", "StartRequest", "families", "family_of", "register", "unregister"]
 
-FAMILIES: tuple[Family, ...] = (ownership.FAMILY,)
+FAMILIES: tuple[Family, ...] = (ownership.FAMILY, leave.FAMILY)
 
 _registered: list[Family] = []  # tests only: families plugged in by register()
 
@@ -92,7 +92,7 @@ def start_checks(process_key: str) -> tuple[StartCheck, ...]:
 def function_docs() -> list[tuple[str, list[Any]]]:
     """(owner, its functions' docs): the generic table first, then each family's."""
     tables = [("generic", generic_functions)] + [(f.key, f.functions) for f in FAMILIES]
-    return [(owner, table.docs()) for owner, table in tables]
+    return [(owner, docs) for owner, table in tables if (docs := table.docs())]
 
 
 def functions_text() -> str:
