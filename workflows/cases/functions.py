@@ -10,6 +10,7 @@ generated from the tables.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,3 +144,14 @@ def tally(case: CaseContext, task_id: str) -> dict[str, int]:
             counts[row.outcome or "completed"] = counts.get(row.outcome or "completed", 0) + 1
             counts["total"] += 1
     return counts
+
+
+@functions.register
+def working_days_later(case: CaseContext, days: int = 1) -> str:
+    """The moment `days` working days from now on the branch calendar (ISO 8601, UTC): a timer's timeDate."""
+    from workflows.branch.calendar import working_deadline
+
+    count = int(days)
+    if not 0 < count <= 60:
+        raise ValueError("working_days_later counts 1 to 60 working days")
+    return working_deadline(now(), count).replace(tzinfo=dt.UTC).isoformat()
