@@ -141,3 +141,27 @@ def test_refusals_are_values_a_claimed_task_is_a_conflict_not_a_sentence() -> No
     assert str(assignment.NOT_YOUR_GROUPS) == "this task is not for your groups"
     with pytest.raises(Forbidden):
         cases.claim(task.id, user("counter1"))
+
+
+def test_a_long_history_shows_its_latest_page_and_the_whole_on_request(web, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case page reads only the latest events of a long history (issue 9: a 900-event case), says
+    how many it leaves out, and shows them all one click away; the diagram's path is the same."""
+    import re
+
+    instance = _case_past_the_counter()
+    total = instance.audit_seq
+    monkeypatch.setattr(reading, "HISTORY_PAGE", 4)
+    latest = reading.case_view(instance.id, user("staff01"))
+    whole = reading.case_view(instance.id, user("staff01"), whole_history=True)
+    assert total > 4 and latest.event_total == whole.event_total == total
+    assert [e.seq for e in latest.events] == list(range(total - 3, total + 1))
+    assert [e.seq for e in whole.events] == list(range(1, total + 1))
+    assert (latest.completed, latest.active) == (whole.completed, whole.active)
+
+    web.login("staff01")
+    page = web.client.get(f"/cases/{instance.id}").get_data(as_text=True)
+    shown = re.findall(r'<tr class="ev-', page)
+    assert len(shown) == 4 and 'id="history-all"' in page
+    assert f"of {total} events" in page or f"共 {total} 条" in page
+    everything = web.client.get(f"/cases/{instance.id}?history=all").get_data(as_text=True)
+    assert len(re.findall(r'<tr class="ev-', everything)) == total and 'id="history-all"' not in everything

@@ -69,11 +69,13 @@ def my_cases():
 @bp.route("/cases/<int:instance_id>")
 @login_required
 def case_page(instance_id: int):
-    view = reading.case_view(instance_id, current_user, request.remote_addr)
+    whole_history = request.args.get("history") == "all"
+    view = reading.case_view(instance_id, current_user, request.remote_addr, whole_history=whole_history)
     case = view.instance
     return render_template("case.html", instance=case, fields=case_fields(case, view.data, view.whole),
                            history=history_rows(case, view.events, view.whole, view.data), tasks=view.tasks,
-                           attachments=view.attachments, completed=view.completed, active=view.active)
+                           attachments=view.attachments, completed=view.completed, active=view.active,
+                           event_total=view.event_total)
 
 
 @bp.route("/cases/<int:instance_id>/diagram.bpmn")

@@ -82,7 +82,7 @@ def task_page(task_id: int):
                            fields=case_fields(case, view.data, view.whole, reveal=view.reveal),
                            values={**view.values, **submitted}, attachments=view.attachments,
                            history=history_rows(case, view.events, view.whole, view.data),
-                           warnings=alert_rows(view.alerts, current_user),
+                           event_total=view.event_total, warnings=alert_rows(view.alerts, current_user),
                            label_ctx=label_context(case, view.data)), status
 
 

@@ -32,7 +32,8 @@ def task_list():
                           per_page=inputs.int_arg("per_page", 50, 1, inputs.MAX_PER_PAGE))
     rows, total = inbox.tasks(api_user(), f)
     cases_by_id = reading.cases_by_id(r.instance_id for r in rows)  # one query for the page, not one per task
-    return jsonify({"items": [shapes.task(r, cases_by_id[r.instance_id]) for r in rows], "total": total,
+    forms: dict[tuple[int, str], list[dict]] = {}
+    return jsonify({"items": [shapes.task(r, cases_by_id[r.instance_id], forms) for r in rows], "total": total,
                     "page": f.page, "per_page": f.per_page})
 
 

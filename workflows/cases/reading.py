@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import defer, joinedload, lazyload, undefer
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, defer, joinedload, undefer
 
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import access, alerts, assignment, commands, step_values
@@ -43,15 +43,22 @@ def facts(instance: ProcessInstance) -> Facts:
     return Facts(state.data(), completed, waiting)
 
 
-def diagram_path(found: Facts, events: Iterable[Any], tasks: Iterable[HumanTask]) -> tuple[list[str], list[str]]:
+def diagram_path(found: Facts, steps: Iterable[Any], tasks: Iterable[Any]) -> tuple[list[str], list[str]]:
     """Element ids walked so far and those waiting now, for the diagram: what the engine
-    completed, plus steps folded out of the live tree by rework (kept in the history)."""
+    completed, plus steps folded out of the live tree by rework (kept in the history's
+    ``engine_steps`` events: their changes are ``steps``)."""
     done = set(found.completed)
-    for ev in events:
-        if ev.type == "engine_steps":
-            done.update((ev.changes or {}).get("path", [None, []])[1] or [])
+    for changes in steps:
+        done.update((changes or {}).get("path", [None, []])[1] or [])
     done.update(t.spec_id for t in tasks if t.state == "completed")
     return sorted(done - found.waiting), sorted(found.waiting)
+
+
+def walked_steps(instance: ProcessInstance) -> list[Any]:
+    """The changes of the case's ``engine_steps`` events (the path the engine walked), without
+    reading the rest of a long history."""
+    return list(db.session.scalars(select(AuditEvent.changes).where(AuditEvent.instance_id == instance.id,
+                                                                   AuditEvent.type == "engine_steps")))
 
 
 # --- a case --------------------------------------------------------------------------
@@ -68,11 +75,19 @@ _READ_COLUMNS = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, AuditEve
                  AuditEvent.human_task_id, AuditEvent.changes, AuditEvent.comment, AuditEvent.via)
 
 
-def event_rows(instance: ProcessInstance) -> list[Any]:
+HISTORY_PAGE = 200  # the case page shows the latest events; the whole history is a click (or the API's feed) away
+
+
+def event_rows(instance: ProcessInstance, latest: int | None = None) -> list[Any]:
     """The case's history for a page, as plain read-only rows with the events' attribute names:
-    a 900-event case page then builds no 900 tracked objects (about a fifth of its time)."""
-    return list(db.session.execute(select(*_READ_COLUMNS).where(AuditEvent.instance_id == instance.id)
-                                   .order_by(AuditEvent.seq)).all())
+    a 900-event case page then builds no 900 tracked objects (about a fifth of its time).
+    With ``latest``, only the last so many events, still oldest first."""
+    query = select(*_READ_COLUMNS).where(AuditEvent.instance_id == instance.id)
+    if latest is None:
+        return list(db.session.execute(query.order_by(AuditEvent.seq)).all())
+    rows = list(db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(latest)).all())
+    rows.reverse()
+    return rows
 
 
 def attachments_of(instance: ProcessInstance) -> list[Attachment]:
@@ -86,26 +101,54 @@ def open_tasks_of(instance: ProcessInstance) -> list[HumanTask]:
 
 
 @dataclass
+class CaseTaskRow:
+    """A task of the case page: flat values and the name of who did, holds or owns it (a long
+    case lists hundreds of tasks; tracked objects with their people would cost more than the page)."""
+
+    id: int
+    instance_id: int
+    spec_id: str
+    name: str
+    state: str
+    outcome: str | None
+    person: str | None  # completed by, else claimed by, else assigned to
+    instance: ProcessInstance
+
+
+def case_task_rows(instance: ProcessInstance) -> list[CaseTaskRow]:
+    done_by, held_by, owner = aliased(User), aliased(User), aliased(User)
+    rows = db.session.execute(
+        select(HumanTask.id, HumanTask.spec_id, HumanTask.name, HumanTask.state, HumanTask.outcome,
+               func.coalesce(done_by.full_name, held_by.full_name, owner.full_name))
+        .outerjoin(done_by, done_by.id == HumanTask.completed_by_id)
+        .outerjoin(held_by, held_by.id == HumanTask.claimed_by_id)
+        .outerjoin(owner, owner.id == HumanTask.assigned_user_id)
+        .where(HumanTask.instance_id == instance.id).order_by(HumanTask.id))
+    return [CaseTaskRow(r[0], instance.id, r[1], r[2], r[3], r[4], r[5], instance) for r in rows]
+
+
+@dataclass
 class CaseView:
     """The case page: its data, history, tasks, files and the path on its diagram."""
 
     instance: ProcessInstance
     data: dict[str, Any]
     whole: bool  # the reader sees sensitive fields whole (an auditor)
-    events: list[Any]  # read-only rows of the events (``event_rows``)
-    tasks: list[HumanTask]
+    events: list[Any]  # read-only rows of the events (``event_rows``): the latest page, or all
+    tasks: list[CaseTaskRow]
     attachments: list[Attachment]
     completed: list[str]
     active: list[str]
+    event_total: int = 0  # events in the whole history
 
 
-def case_view(case_id: int, user: User, ip: str | None = None) -> CaseView:
+def case_view(case_id: int, user: User, ip: str | None = None, whole_history: bool = False) -> CaseView:
     """Everything the case page shows, if ``user`` may see the case (else refused and logged).
 
     A fixed number of statements however long the history: an auditor's look is logged (and
     committed, which expires what the session holds) before anything is read for the page; then
-    the case with its version and people, its events, its tasks with their people, and its
-    files' metadata are read in one statement each."""
+    the case with its version and people, its latest events (``whole_history``: all), the path the
+    engine walked, its tasks with their people, and its files' metadata are read in one statement each."""
     instance = access.case_for(user, case_id, ip)
     whole = access.note_whole_view(user, instance, ip)
     instance = db.session.scalars(
@@ -114,16 +157,14 @@ def case_view(case_id: int, user: User, ip: str | None = None) -> CaseView:
                  joinedload(ProcessInstance.started_by).lazyload(User.role_rows),
                  joinedload(ProcessInstance.subject_user).lazyload(User.role_rows))).one()
     found = facts(instance)
-    events = event_rows(instance)
-    people = [HumanTask.assigned_user, HumanTask.claimed_by, HumanTask.completed_by]
-    tasks = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                                    .options(*(joinedload(p).lazyload(User.role_rows) for p in people),
-                                             lazyload(HumanTask.candidates), lazyload(HumanTask.exclusions))
-                                    .order_by(HumanTask.id)))
-    completed, active = diagram_path(found, events, tasks)
+    events = event_rows(instance, None if whole_history else HISTORY_PAGE)
+    tasks = case_task_rows(instance)
+    steps = [ev.changes for ev in events if ev.type == "engine_steps"] if whole_history else walked_steps(instance)
+    completed, active = diagram_path(found, steps, tasks)
     files = list(db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
                                     .options(defer(Attachment.content)).order_by(Attachment.id)))
-    return CaseView(instance, found.data, whole, events, tasks, files, completed, active)
+    total = len(events) if whole_history else max(instance.audit_seq, len(events))
+    return CaseView(instance, found.data, whole, events, tasks, files, completed, active, total)
 
 
 @dataclass
@@ -229,7 +270,8 @@ class TaskView:
     whole: bool
     values: dict[str, Any]  # what the form starts from
     alerts: list[Alert]
-    events: list[Any] = field(default_factory=list)  # read-only rows of the events (``event_rows``)
+    events: list[Any] = field(default_factory=list)  # read-only rows of the latest events (``event_rows``)
+    event_total: int = 0  # events in the whole history
     attachments: list[Attachment] = field(default_factory=list)
 
 
@@ -244,7 +286,8 @@ def task_view(task_id: int, user: User, ip: str | None = None, *, with_history: 
     whole = access.note_whole_view(user, task.instance, ip)
     view = TaskView(task, meta, data, may_act, reveal, whole, {}, [])
     if with_history:
-        view.events = event_rows(task.instance)
+        view.events = event_rows(task.instance, HISTORY_PAGE)
+        view.event_total = max(task.instance.audit_seq, len(view.events))
         view.attachments = attachments_of(task.instance)
     view.values = step_values.starting_values(task, meta, data)
     view.alerts = alerts.for_task(task, meta, data)
