@@ -123,6 +123,25 @@ def test_visibility_follows_the_tasks_a_person_has_had_or_may_take(api) -> None:
             assert access.may_view_case(person, db.session.get(ProcessInstance, item["id"])), (username, item["id"])
 
 
+def test_someone_who_took_part_widely_gets_the_same_cases_uncounted(api, monkeypatch) -> None:
+    """Past PARTICIPATION_CAP rows of taking part, the list probes cases newest first instead of
+    collecting every case the person touched, and leaves ``total`` out (null): the same cases."""
+    from workflows.cases import search
+
+    owner = _staff_member()
+    cases = [commands.start_case("client_ownership", owner, registration(unique_id_number())) for _ in range(3)]
+    complete(cases[0], "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
+    db.session.commit()
+    query = f"/instances?started_by={owner.username}&per_page=2"
+    counted = api("support1").get(query).get_json()
+    monkeypatch.setattr(search, "PARTICIPATION_CAP", 1)
+    probed = api("support1").get(query).get_json()
+    assert counted["total"] == 3 and probed["total"] is None
+    assert [i["id"] for i in probed["items"]] == [i["id"] for i in counted["items"]] == [c.id for c in cases[::-1]][:2]
+    following = api("support1").get(probed["next"].split("/api/v1", 1)[1]).get_json()
+    assert [i["id"] for i in following["items"]] == [cases[0].id] and following["next"] is None
+
+
 def test_each_filter_and_the_branch_calendar_days(api) -> None:
     definitions.deploy((TEST_BPMN / "subject_review.bpmn").read_text("utf-8"), {}, filename="subject_review.bpmn")
     db.session.commit()

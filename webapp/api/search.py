@@ -57,7 +57,8 @@ def _page_schema() -> dict[str, Any]:
     props = dict(schema["properties"])
     props["total"] = {"type": "integer", "nullable": True,
                       "description": "how many match, on all pages: counted for a first (or numbered) page, null "
-                                     "on the pages `next` leads to"}
+                                     "on the pages `next` leads to, and null for someone (not an auditor) who took "
+                                     "part in more than 2,000 tasks and cases: follow `next` to the end instead"}
     props["page"] = {"type": "integer", "nullable": True, "description": "the page number asked for; null when "
                                                                          "following a cursor"}
     props["next"] = {**props["next"], "description": "the same request from just after the last case of this "
