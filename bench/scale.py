@@ -2,6 +2,10 @@
 
 Run:  .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--db sqlite|postgresql|both]
                                       [--requests 50] [--port 5106] [--pg-url URL] [--open 400]
+                                      [--dir DIR] [--keep] [--build-only] [--reuse]
+
+Build once, measure when the machine is quiet: ``--build-only --keep --dir DIR --pg-url
+postgresql+psycopg://…/branch_scale_{size}``, then the same with ``--reuse`` instead.
 
 For each database and size it builds a fresh database of that many task rows with
 ``bench.scale_data.build`` (300 users, years of finished client registrations of every shape,
@@ -211,6 +215,9 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="folder for the SQLite files and logs (default: a temporary one)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure a database this bench built before (same --dir / --pg-url) without rebuilding")
+    parser.add_argument("--keep", action="store_true", help="keep every SQLite file built (default: only the last)")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the databases and stop (measure them later with --reuse, e.g. on a quiet machine)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
@@ -220,7 +227,8 @@ def main() -> None:
     builds: dict[tuple[str, int], str] = {}
     for db_name in dbs:
         for size in sizes:
-            url = f"sqlite:///{work}/scale-{size}.db" if db_name == "sqlite" else args.pg_url
+            # a PostgreSQL URL may name one database per size: .../branch_scale_{size}
+            url = f"sqlite:///{work}/scale-{size}.db" if db_name == "sqlite" else args.pg_url.format(size=size)
             print(f"\n== {db_name}, {size} task rows ==", flush=True)
             if args.reuse:
                 builds[(db_name, size)] = "reused"
@@ -229,6 +237,8 @@ def main() -> None:
                 reset(url)
                 stats = build(url, size, open_cases=args.open, log=lambda line: print(line, flush=True))
                 builds[(db_name, size)] = stats.line()
+                if args.build_only:
+                    continue
                 t = targets(url, stats.long_case_id)
             print(f"ordinary case #{t.case_id} ({t.case_owner}), long case #{t.long_case_id} "
                   f"({t.long_events} events), client {t.client_id_number}, month {t.month:%Y-%m}", flush=True)
@@ -236,8 +246,12 @@ def main() -> None:
             for key, label in OPERATIONS:
                 p50, p95 = table[(db_name, size)][key]
                 print(f"  {label:<45} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms", flush=True)
-            if db_name == "sqlite" and size != sizes[-1] and not args.reuse:
+            if db_name == "sqlite" and size != sizes[-1] and not (args.reuse or args.keep):
                 Path(f"{work}/scale-{size}.db").unlink(missing_ok=True)
+    if args.build_only:
+        for key, line in builds.items():
+            print(f"built {key[0]} {key[1]}: {line}")
+        return
     report(table, builds, dbs, sizes, args.requests)
 
 
