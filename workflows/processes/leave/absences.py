@@ -62,7 +62,7 @@ class Recorded:
 
 def parse(values: dict[str, Any]) -> AbsenceInput:
     """The absence form (page or API) as typed values; a 422 names every wrong field."""
-    errors: dict[str, Msg] = {}
+    errors: dict[str, str] = {}
     username = _text(values.get("user"), "user", 60, errors, required=True)
     start = _date(values.get("start_date"), "start_date", errors, required=True)
     end = _date(values.get("end_date"), "end_date", errors, required=False)
@@ -78,12 +78,12 @@ def parse(values: dict[str, Any]) -> AbsenceInput:
         elif half != "none" and end != start:
             errors["half_day"] = Msg("a half day is one day: leave the last day empty or the same", code="invalid")
     if errors:
-        raise Invalid(_FIX, errors)  # type: ignore[arg-type]
+        raise Invalid(_FIX, errors)
     assert username is not None and start is not None
     return AbsenceInput(username, start, end or start, half, note or None)
 
 
-def _text(raw: Any, name: str, size: int, errors: dict[str, Msg], *, required: bool,
+def _text(raw: Any, name: str, size: int, errors: dict[str, str], *, required: bool,
           multiline: bool = False) -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
@@ -100,7 +100,7 @@ def _text(raw: Any, name: str, size: int, errors: dict[str, Msg], *, required: b
     return text
 
 
-def _date(raw: Any, name: str, errors: dict[str, Msg], *, required: bool) -> dt.date | None:
+def _date(raw: Any, name: str, errors: dict[str, str], *, required: bool) -> dt.date | None:
     text = _text(raw, name, 10, errors, required=required)
     if text is None or name in errors:
         return None
@@ -216,10 +216,10 @@ def cancel_absence(user: User, entry_id: int, reason: Any, *, via: str = "web", 
     """The office withdraws an absence recorded in error, with a reason; the entry stays as written."""
     if not ledger_access.may_cancel_absence(user):
         access.refuse(user, f"{path} (entry {entry_id})", "only the office may cancel an absence", ip=ip)
-    errors: dict[str, Msg] = {}
+    errors: dict[str, str] = {}
     text = _text(reason, "reason", MAX_NOTE, errors, required=True, multiline=True)
     if errors:
-        raise Invalid(_FIX, errors)  # type: ignore[arg-type]
+        raise Invalid(_FIX, errors)
     entry = db.session.get(AttendanceEntry, entry_id)
     if entry is None:
         raise NotFound("no such attendance entry")

@@ -60,11 +60,11 @@ def parse_period(year: str | None, month: str | None, *, default_month: bool) ->
     """``year`` (default this year) and ``month`` (1–12; empty or absent: the whole year, unless
     ``default_month`` asks for this month when neither is given). A 422 names a bad one."""
     today = clock.today()
-    errors: dict[str, Msg] = {}
+    errors: dict[str, str] = {}
     y = _number(year, "year", FIRST_YEAR, LAST_YEAR, errors)
     m = _number(month, "month", 1, 12, errors)
     if errors:
-        raise Invalid(_FIX, errors)  # type: ignore[arg-type]
+        raise Invalid(_FIX, errors)
     if y is None:
         y = today.year
         if m is None and default_month and month is None:
@@ -72,7 +72,7 @@ def parse_period(year: str | None, month: str | None, *, default_month: bool) ->
     return Period(y, m)
 
 
-def _number(raw: str | None, name: str, low: int, high: int, errors: dict[str, Msg]) -> int | None:
+def _number(raw: str | None, name: str, low: int, high: int, errors: dict[str, str]) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     text = raw.strip()
@@ -183,7 +183,7 @@ class Ledger:
 
 
 def find_person(username: str) -> User:
-    person = db.session.scalars(select(User).where(User.username == username[:60])).first()
+    person = db.session.scalars(select(User).where(User.username == username)).first() if len(username) <= 60 else None
     if person is None:
         raise Invalid(_FIX, {"user": Msg("no user has this username", code="unknown_user")})
     return person

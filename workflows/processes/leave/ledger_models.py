@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workflows.branch.models import User
 from workflows.db import db
 from workflows.engine import clock
+from workflows.processes.leave.models import AttendanceEntry
 
 
 class AttendanceCancellation(db.Model):
@@ -26,6 +27,7 @@ class AttendanceCancellation(db.Model):
     via: Mapped[str] = mapped_column(String(10), default="web")
 
     cancelled_by: Mapped[User] = relationship()
+    entry: Mapped[AttendanceEntry] = relationship()
 
 
 class SeparationTrigger(db.Model):
