@@ -101,7 +101,7 @@ def export():
     rows = view.entries
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Username"), _("Name"), _("Type"), _("From"), _("To"), _("Half day"), _("Days"),
+    writer.writerow([_("Username"), _("Full name"), _("Type"), _("First day"), _("Last day"), _("Half day"), _("Days"),
                      _("Days in the period"), _("Pay deduction (days)"), _("Month's fixed pay"), _("Score"),
                      _("Late"), _("Case"), _("Recorded by"), _("Recorded at"), _("Via"), _("Note"), _("Cancelled")])
     for v in rows:
