@@ -29,7 +29,7 @@ def _entry(view: ledger.EntryView) -> dict[str, Any]:
             "start_date": e.start_date.isoformat(), "end_date": e.end_date.isoformat(), "half_day": e.half_day,
             "days": _days(e.days), "days_in_period": _days(view.days_in_period),
             "pay_deduction_days": _days(e.pay_deduction_days), "month_pay": e.month_pay, "score": e.score,
-            "late": e.late, "instance_id": e.instance_id,
+            "late": e.late, "instance_id": e.instance_id, "review_id": view.review_id,
             "case_link": url_for("api.instance_detail", instance_id=e.instance_id) if e.instance_id else None,
             "recorded_by": e.recorded_by.username if e.recorded_by else None,
             "recorded_at": shapes.iso(e.recorded_at), "via": e.via, "note": e.note,
@@ -76,7 +76,8 @@ def attendance():
 def record_absence():
     body = inputs.payload()
     done = absences.record_absence(api_user(), body, via=VIA, ip=request.remote_addr, path=request.path)
-    return jsonify({"items": [_entry(ledger.EntryView(e, None, e.days)) for e in done.entries],
+    started = ledger.reviews_started([e.id for e in done.entries])
+    return jsonify({"items": [_entry(ledger.EntryView(e, None, e.days, started.get(e.id))) for e in done.entries],
                     "reviews": [{"id": r.id, "link": url_for("api.instance_detail", instance_id=r.id)}
                                 for r in done.reviews]}), 201
 
@@ -86,7 +87,8 @@ def record_absence():
 def cancel_absence(entry_id: int):
     row = absences.cancel_absence(api_user(), entry_id, inputs.payload().get("reason"), via=VIA,
                                   ip=request.remote_addr, path=request.path)
-    return jsonify(_entry(ledger.EntryView(row.entry, row, row.entry.days)))
+    return jsonify(_entry(ledger.EntryView(row.entry, row, row.entry.days,
+                                           ledger.reviews_started([row.entry.id]).get(row.entry.id))))
 
 
 _DAYS = {"type": "number", "multipleOf": 0.5}
@@ -111,6 +113,8 @@ SCHEMAS: dict[str, Any] = {
         "score": {"type": "integer", "description": "management-score effect (第三十条), 0 or less"},
         "late": {"type": "boolean", "description": "sick leave filed on or after its first day"},
         "instance_id": {"type": "integer", "nullable": True, "description": "the leave case (null: an absence)"},
+        "review_id": {"type": "integer", "nullable": True,
+                      "description": "the separation review this absence started (第二十九条), if it did"},
         "case_link": NULL_STR, "recorded_by": {**NULL_STR, "description": "who recorded an absence"},
         "recorded_at": {"type": "string", "format": "date-time"}, "via": {"type": "string"}, "note": NULL_STR,
         "cancelled": {"type": "object", "nullable": True, "required": ["reason", "by", "at", "via"],

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.api.client import api  # noqa: F401 - the API fixture
 from tests.conftest import unique_username, user
 from workflows.branch.models import User, UserRole
 from workflows.db import db

@@ -7,7 +7,6 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from tests.api.client import api  # noqa: F401 - the fixture
 from tests.conftest import user
 from workflows.cases.models import SecurityEvent
 from workflows.db import db
@@ -29,7 +28,8 @@ def test_a_persons_month_and_year_with_totals_and_the_picture(api, newcomer, ent
     assert body["totals"]["days"] == {"personal": 0, "sick": 0.5, "work_injury": 0, "absence": 1}
     assert body["totals"]["pay_deduction_days"] == 5 and body["totals"]["score"] == -3
     (row,) = body["picture"]["rows"]
-    assert row["absent"] == [{"date": "2022-03-09", "kind": "sick", "half_day": "am", "entry_id": body["items"][0]["id"]},
+    assert row["absent"] == [{"date": "2022-03-09", "kind": "sick", "half_day": "am",
+                              "entry_id": body["items"][0]["id"]},
                              {"date": "2022-03-10", "kind": "absence", "half_day": "none",
                               "entry_id": body["items"][1]["id"]}]
     saturday = next(d for d in body["picture"]["days"] if d["date"] == "2022-03-12")
@@ -73,7 +73,8 @@ def test_bad_filters_are_clear_422s(api) -> None:
                                ("month=13", "month", "out_of_range"), ("month=0", "month", "out_of_range"),
                                ("user=nobody_here", "user", "unknown_user"), ("unit=999999", "unit", "not_found"),
                                ("unit=x", "unit", "not_found"), ("user=staff01&unit=1", "unit", "invalid"),
-                               ("user=" + "a" * 300, "user", "unknown_user"), ("kind=sick", "kind", "unknown_parameter")):
+                               ("user=" + "a" * 300, "user", "unknown_user"),
+                               ("kind=sick", "kind", "unknown_parameter")):
         answer = office.get(f"/attendance?{query}")
         assert answer.status_code == 422, query
         body = answer.get_json()

@@ -84,7 +84,8 @@ def test_csv_has_a_bom_and_headers_in_the_users_language(web, newcomer, entry) -
     english = web.client.get(f"/attendance/export.csv?user={person.username}&year=2022",
                              headers={"Accept-Language": "en"}).get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(english[1:])))
-    assert rows[0][:3] == ["Username", "Full name", "Type"] and [r[2] for r in rows[1:]] == ["Sick leave", "Personal leave"]
+    assert rows[0][:3] == ["Username", "Full name", "Type"]
+    assert [r[2] for r in rows[1:]] == ["Sick leave", "Personal leave"]
     exported = db.session.scalars(select(SecurityEvent).where(SecurityEvent.kind == "export")
                                   .order_by(SecurityEvent.id.desc())).first()
     assert exported is not None and exported.detail.startswith("attendance: 2 entr")

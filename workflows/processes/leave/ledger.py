@@ -25,7 +25,7 @@ from workflows.db import db
 from workflows.engine import clock
 from workflows.errors import Invalid, Msg
 from workflows.processes.leave import access as ledger_access
-from workflows.processes.leave.ledger_models import AttendanceCancellation
+from workflows.processes.leave.ledger_models import AttendanceCancellation, SeparationTrigger
 from workflows.processes.leave.models import KINDS, AttendanceEntry
 
 MONTH_PAY_DAYS = Decimal(2)  # absence days in one month that cost the month's fixed pay
@@ -119,6 +119,7 @@ class EntryView:
     entry: AttendanceEntry
     cancellation: AttendanceCancellation | None
     days_in_period: Decimal  # the working days of the entry inside the period (all of them when it lies inside)
+    review_id: int | None = None  # the separation review this absence started
 
 
 @dataclass
@@ -246,6 +247,7 @@ def people_in(unit: OrgUnit) -> list[User]:
 def _ledger(people: list[User], period: Period) -> Ledger:
     entries = entries_of([p.id for p in people], period.first, period.last)
     cancelled = cancellations([e.id for e in entries])
+    reviews = reviews_started([e.id for e in entries if e.kind == "absence"])
     window_first = min([period.first, *(e.start_date for e in entries)])
     window_last = max([period.last, *(e.end_date for e in entries)])
     working = set(calendar.working_days(window_first, window_last))
@@ -255,8 +257,8 @@ def _ledger(people: list[User], period: Period) -> Ledger:
     rows: list[PersonLedger] = []
     total = Totals()
     for person in people:
-        views = [EntryView(e, cancelled.get(e.id), _days_inside(e, period.first, period.last, working))
-                 for e in by_person.get(person.id, [])]
+        views = [EntryView(e, cancelled.get(e.id), _days_inside(e, period.first, period.last, working),
+                           reviews.get(e.id)) for e in by_person.get(person.id, [])]
         totals = _totals(views, period, working)
         rows.append(PersonLedger(person, views, totals))
         total.add(totals)
@@ -283,6 +285,15 @@ def cancellations(entry_ids: list[int]) -> dict[int, AttendanceCancellation]:
     rows = db.session.scalars(select(AttendanceCancellation).where(AttendanceCancellation.entry_id.in_(entry_ids))
                               .options(joinedload(AttendanceCancellation.cancelled_by)))
     return {c.entry_id: c for c in rows}
+
+
+def reviews_started(entry_ids: list[int]) -> dict[int, int]:
+    """Absence entry id → the separation review it started."""
+    if not entry_ids:
+        return {}
+    rows = db.session.execute(select(SeparationTrigger.entry_id, SeparationTrigger.instance_id)
+                              .where(SeparationTrigger.entry_id.in_(entry_ids)))
+    return {entry_id: instance_id for entry_id, instance_id in rows if entry_id is not None}
 
 
 def _days_inside(entry: AttendanceEntry, first: dt.date, last: dt.date, working: set[dt.date]) -> Decimal:
