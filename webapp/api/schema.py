@@ -32,6 +32,7 @@ ERROR_CODES: dict[str, str] = {
     "not_held": "409: you do not hold this task, so you cannot release it",
     "confirmation_required": "409: warnings to read first; send `confirm_warnings` to go on",
     "conflict": "409: another conflict (e.g. two deployments at once)",
+    "already_cancelled": "409: the absence was already cancelled",
     "invalid": "422: the data is wrong; `fields` and `field_codes` name each field",
     "refused": "422: a business rule refused the request; `figures` holds its numbers",
     "process_failed": "422: the process could not run with this data (a diagram's expression failed)",
@@ -84,6 +85,9 @@ FIELD_CODES: dict[str, str] = {
     "not_an_object": "must be a JSON object",
     "not_json": "the body is not valid JSON",
     "too_deep": "the JSON body is nested too deeply",
+    "not_a_working_day": "a day off in the branch calendar (a weekend or a public holiday)",
+    "future_day": "a day that has not come yet",
+    "already_covered": "approved leave or a recorded absence already covers that day (or half day)",
     "invalid": "any other problem: read the message",
 }
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import Flask
 
-from . import ownership
+from . import leave, ownership
 from .page import NavEntry, Page
 
 __all__ = ["PAGES", "NavEntry", "Page", "api_modules", "nav_for", "register"]
 
-PAGES: tuple[Page, ...] = (ownership.PAGE,)
+PAGES: tuple[Page, ...] = (ownership.PAGE, leave.PAGE)
 
 
 def nav_for(user: Any) -> list[NavEntry]:
