@@ -2,6 +2,7 @@
 absenteeism and the separation review."""
 
 from workflows.cases.functions import FunctionTable
+from workflows.errors import Msg
 from workflows.processes.family import Family
 from workflows.processes.leave import models  # noqa: F401 - the ledger's table belongs to the family
 
@@ -10,8 +11,23 @@ SEPARATION_PROCESS = "separation_review"
 
 functions = FunctionTable("leave")
 
+# The leave request's parts; `diagram` registers its functions on the table above.
+from workflows.processes.leave import approvers, demo, diagram, integrity, rules  # noqa: E402,F401
+
 FAMILY = Family(
     key="leave",
     process_keys=frozenset({LEAVE_PROCESS, SEPARATION_PROCESS}),
     functions=functions,
+    labels={  # the leave request's events and facts
+        "leave_assessed": Msg("Leave checked and routed"), "leave_recorded": Msg("Entered in the attendance ledger"),
+        "days": Msg("Working days"), "late": Msg("Filed late"), "first_approver": Msg("First approver"),
+        "branch_approver": Msg("Branch approver"), "ledger_entry": Msg("Ledger entry"),
+        "pay_deduction_days": Msg("Pay deduction (days)"), "score": Msg("Management score"),
+    },
+    warnings={"leave_balance": rules.balance_info},
+    start_checks=(rules.start_check,),
+    settings=approvers.SETTINGS + rules.SETTINGS,
+    demo=demo.leave_samples,
+    verify_records=integrity.check_ledger,
+    verify_rows=integrity.ledger_rows,
 )

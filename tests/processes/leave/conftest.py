@@ -1,0 +1,1 @@
+from tests.processes.leave.steps import branch_approver, calendar_days  # noqa: F401 - fixtures of the leave tests
