@@ -31,6 +31,8 @@ Functions = Mapping[str, Callable[..., Any]]  # name -> function a diagram may c
 OnTask = Callable[[Any], None]  # told of the engine task about to run (functions act on its data)
 
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+# SpiffWorkflow's timer kinds: a date (timeDate), a duration and a cycle; the date's name says "Time", not "Timer"
+_TIMER_EVENTS = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"})
 
 
 class ScriptEngine(RestrictedScriptEngine):
@@ -173,7 +175,7 @@ class Instance:
         """The earliest moment a waiting timer is due (naive UTC)."""
         due: list[datetime] = []
         for event in self.workflow.waiting_events():
-            if "Timer" not in event.event_type or event.value is None:
+            if event.event_type not in _TIMER_EVENTS or event.value is None:
                 continue
             value = event.value
             try:
