@@ -67,6 +67,8 @@ def test_sick_leave_for_today_or_the_past_needs_the_certificate_and_is_late() ->
     approve_all(late)
     entry = db.session.scalars(select(AttendanceEntry).where(AttendanceEntry.instance_id == late.id)).one()
     assert entry.late is True and entry.days == Decimal(3) and entry.kind == "sick"
+    error = refused("leave_too_late", someone, "sick", week(2, 2) - dt.timedelta(days=31))
+    assert error.figures == {"days": 30, "start": (week(2, 2) - dt.timedelta(days=31)).isoformat()}
 
 
 def test_sick_leave_from_a_clinic_below_district_level_is_refused() -> None:

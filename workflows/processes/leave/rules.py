@@ -33,6 +33,7 @@ DOCUMENTED = ("sick", "work_injury")  # need a hospital's certificate, and may b
 PERSONAL_LIMIT = "leave.personal_days_per_year"
 MAX_SPAN_DAYS = 366  # one request covers at most a year
 MAX_AHEAD_DAYS = 366  # and starts within a year
+MAX_LATE_DAYS = 30  # late sick or work-injury leave: filed within 30 days of its first day
 
 SETTINGS = (
     Setting(PERSONAL_LIMIT, default=20, type="long", min="0", max="366",
@@ -172,6 +173,9 @@ def assess(req: LeaveRequest, requester: User, *, filed_on: dt.date | None = Non
     if (req.end - req.start).days >= MAX_SPAN_DAYS or (req.start - today).days > MAX_AHEAD_DAYS:
         raise Refused(Msg("A leave request covers at most a year and starts within a year."),
                       code="leave_too_long")
+    if (today - req.start).days > MAX_LATE_DAYS:
+        raise Refused(Msg("Leave can be filed late at most %(days)s days after its first day (%(start)s).",
+                          days=MAX_LATE_DAYS, start=req.start.isoformat()), code="leave_too_late")
     if req.is_half and req.start != req.end:
         raise Refused(Msg("A half day is a single day: the start and end dates must be the same."),
                       code="leave_half_day_span")
