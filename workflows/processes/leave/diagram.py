@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from workflows.branch.models import User
 from workflows.cases.context import CaseContext
 from workflows.cases.functions import notice
 from workflows.cases.models import HumanTask
@@ -102,7 +103,8 @@ def leave_withdrawn(case: CaseContext) -> bool:
 
 
 def _tell(case: CaseContext, user_id: int | None, text: Msg) -> None:
-    if user_id is None:
+    person = db.session.get(User, user_id) if user_id is not None else None
+    if person is None:
         return
-    db.session.add(notice(user_id, case.instance.id, text))
-    case.note("notice_sent", {"to_user_id": [None, user_id]}, text)
+    db.session.add(notice(person.id, case.instance.id, text))
+    case.note("notice_sent", {"to": [None, person.full_name]}, text)
