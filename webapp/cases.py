@@ -8,7 +8,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflows.cases import access, commands, definitions, reading
+from workflows.cases import access, alerts, commands, definitions, reading
 from workflows.errors import Invalid, Unconfirmed
 
 from .i18n import tr, tr_fields
@@ -55,8 +55,9 @@ def start(key: str):
         else:
             flash(_("Case #%(id)d started.", id=instance.id), "success")
             return redirect(url_for("cases.case_page", instance_id=instance.id))
+    info = alert_rows(alerts.info_for_start(built, current_user), current_user)
     return render_template("start.html", definition=definition, built=built, fields=built.meta.start_form,
-                           values=values, errors=errors, warnings=warnings,
+                           values=values, errors=errors, warnings=warnings, info=info,
                            fingerprint=fingerprint), status
 
 

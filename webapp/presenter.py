@@ -108,7 +108,7 @@ def case_fields(instance: Any, data: dict[str, Any], whole: bool, reveal: set[st
 SYSTEM_FIELDS = {
     "path": _l("Steps passed"), "assignee": _l("Assignee"), "groups": _l("Groups"), "rules": _l("Rules fired"),
     "outcome": _l("Outcome"), "to": _l("To"), "violation": _l("Violation"), "task": _l("Task"),
-    "escalated_to": _l("Escalated to"), "warnings": _l("Warnings seen and confirmed"),
+    "escalated_to": _l("Escalated to"), "reminded": _l("Reminded"), "warnings": _l("Warnings seen and confirmed"),
     "started_by_system": _l("Started by the system"),
 }  # and each family's change keys (Family.labels), merged in history_rows
 

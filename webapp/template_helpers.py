@@ -26,6 +26,7 @@ EVENT_LABELS = {
     "task_claimed": _l("Task claimed"), "task_released": _l("Task released"), "task_cancelled": _l("Task closed"),
     "engine_steps": _l("Process moved on"), "decision": _l("Rule decided"), "case_completed": _l("Case closed"),
     "timer_fired": _l("Timer fired"), "timer_error": _l("Timer failed"), "task_escalated": _l("Task escalated"),
+    "task_reminded": _l("Reminder sent"),
     "notice_sent": _l("Notice sent"), "violation_recorded": _l("Violation recorded"),
     "login": _l("Logged in"), "logout": _l("Logged out"),
     "login_failed": _l("Failed login"), "login_throttled": _l("Login slowed down"), "refused": _l("Refused"),

@@ -56,10 +56,14 @@ SCHEMAS: dict[str, Any] = {
     "ProcessVersion": {"type": "object", "required": ["version", "deployed_at"], "properties": {
         "version": {"type": "integer"}, "deployed_at": {"type": "string", "format": "date-time"}}},
     "Process": {"type": "object", "required": ["key", "name", "latest_version", "versions", "can_start",
-                                               "start_form"], "properties": {
+                                               "start_form", "start_info"], "properties": {
         "key": {"type": "string"}, "name": {"type": "string"}, "latest_version": {"type": "integer"},
         "versions": {"type": "array", "items": ref("ProcessVersion")}, "can_start": {"type": "boolean"},
-        "start_form": {"type": "array", "items": ref("FormField")}}},
+        "start_form": {"type": "array", "items": ref("FormField")},
+        "start_info": {"type": "array", "items": ref("Warning"),
+                       "description": "facts for the person about to start (process property `startInfo`), "
+                                      "e.g. `leave_balance` with details year, limit, approved, pending, "
+                                      "remaining"}}},
     "ProcessList": {"type": "object", "required": ["items"], "properties": {
         "items": {"type": "array", "items": ref("Process")}}},
 }

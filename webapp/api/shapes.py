@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 
-from workflows.cases import commands, definitions, reading
+from workflows.cases import alerts, commands, definitions, reading
 from workflows.engine.clock import now
 
 from ..presenter import alert_rows, case_fields
@@ -121,4 +121,5 @@ def process(d: Any) -> dict[str, Any]:
     versions = [{"version": v.version, "deployed_at": iso(v.deployed_at)} for v in definitions.versions(d.key)]
     return {"key": d.key, "name": bilingual(d.name), "latest_version": d.version, "versions": versions,
             "can_start": commands.may_start(api_user(), built),
-            "start_form": [field(ff) for ff in built.meta.start_form]}
+            "start_form": [field(ff) for ff in built.meta.start_form],
+            "start_info": warnings(alerts.info_for_start(built, api_user()))}

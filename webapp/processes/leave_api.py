@@ -28,7 +28,7 @@ def _entry(view: ledger.EntryView) -> dict[str, Any]:
     return {"id": e.id, "user": {"username": e.user.username, "name": e.user.full_name}, "kind": e.kind,
             "start_date": e.start_date.isoformat(), "end_date": e.end_date.isoformat(), "half_day": e.half_day,
             "days": _days(e.days), "days_in_period": _days(view.days_in_period),
-            "pay_deduction_days": _days(e.pay_deduction_days), "month_pay": e.month_pay, "score": e.score,
+            "pay_deduction_days": _days(e.pay_deduction_days), "month_pay": e.month_pay, "score": _days(e.score),
             "late": e.late, "instance_id": e.instance_id, "review_id": view.review_id,
             "case_link": url_for("api.instance_detail", instance_id=e.instance_id) if e.instance_id else None,
             "recorded_by": e.recorded_by.username if e.recorded_by else None,
@@ -40,7 +40,7 @@ def _entry(view: ledger.EntryView) -> dict[str, Any]:
 def _totals(t: ledger.Totals) -> dict[str, Any]:
     return {"days": {kind: _days(days) for kind, days in t.days.items()}, "total_days": _days(t.total_days),
             "pay_deduction_days": _days(t.pay_deduction_days), "month_pay_months": list(t.month_pay_months),
-            "score": t.score, "entries": t.entries, "cancelled": t.cancelled, "late": t.late}
+            "score": _days(t.score), "entries": t.entries, "cancelled": t.cancelled, "late": t.late}
 
 
 def _picture(picture: ledger.MonthPicture | None) -> dict[str, Any] | None:
@@ -110,7 +110,8 @@ SCHEMAS: dict[str, Any] = {
                                                        "day, 5 per day)"},
         "month_pay": {"type": "boolean", "description": "the month's absences reached two days with this entry or "
                                                         "before it: the month's deduction is its fixed pay"},
-        "score": {"type": "integer", "description": "management-score effect (第三十条), 0 or less"},
+        "score": {"type": "number", "description": "management-score effect (第三十条), 0 or less; −2.5 for "
+                                                    "half a sick day"},
         "late": {"type": "boolean", "description": "sick leave filed on or after its first day"},
         "instance_id": {"type": "integer", "nullable": True, "description": "the leave case (null: an absence)"},
         "review_id": {"type": "integer", "nullable": True,
@@ -130,7 +131,7 @@ SCHEMAS: dict[str, Any] = {
         "month_pay_months": {"type": "array", "items": {"type": "string"},
                              "description": "months (YYYY-MM) whose absences reached two days: the deduction is "
                                             "the month's fixed pay, standing for every deduction of that month"},
-        "score": {"type": "integer"}, "entries": {"type": "integer", "description": "in force"},
+        "score": {"type": "number"}, "entries": {"type": "integer", "description": "in force"},
         "cancelled": {"type": "integer"}, "late": {"type": "integer"}}},
     "AttendancePicture": {"type": "object", "required": ["days", "rows"], "properties": {
         "days": {"type": "array", "items": {"type": "object", "required": ["date", "working", "weekend", "holiday",

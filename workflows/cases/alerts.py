@@ -4,7 +4,9 @@
 A diagram names them: the process property ``startWarnings`` for the start
 form (the starter is warned and confirms before the case is created) and the
 task property ``warnings`` for a step (shown on the task page and in the API's
-task). Each name is a provider a process family declares (``Family.warnings``);
+task). The process property ``startInfo`` names providers whose facts the start
+form shows before anything is submitted (the leave balance), with nothing to
+confirm. Each name is a provider a process family declares (``Family.warnings``);
 a diagram may name its own family's.
 """
 
@@ -55,7 +57,7 @@ def providers(process_key: str) -> dict[str, Provider]:
 def unknown_names(built: BuiltDefinition) -> list[tuple[str, str]]:
     """(element id, name) of every warning a diagram names that no family provides."""
     known = providers(built.key)
-    found = [(built.meta.process_id, n) for n in built.meta.start_warnings]
+    found = [(built.meta.process_id, n) for n in built.meta.start_warnings + built.meta.start_info]
     for task_id, meta in built.meta.tasks.items():
         found.extend((task_id, n) for n in meta.warnings)
     return [(element, n) for element, n in found if n not in known]
@@ -74,6 +76,11 @@ def _run(process_key: str, wanted: tuple[str, ...], source: AlertSource) -> list
 def for_start(built: BuiltDefinition, data: dict[str, Any], applicant: User) -> list[Alert]:
     """Warnings on the start form; ``applicant`` is the case's subject, else its starter."""
     return _run(built.key, built.meta.start_warnings, AlertSource(data, applicant))
+
+
+def info_for_start(built: BuiltDefinition, starter: User) -> list[Alert]:
+    """Facts the start form shows before the starter fills it in (``startInfo``): no data yet."""
+    return _run(built.key, built.meta.start_info, AlertSource({}, starter))
 
 
 def for_task(task: HumanTask, meta: TaskMeta, data: dict[str, Any]) -> list[Alert]:

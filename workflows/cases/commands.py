@@ -43,7 +43,9 @@ def all_or_nothing(engine_failure: str) -> Iterator[None]:
     """One transaction: on any failure roll back and discard the in-memory workflow.
 
     A lost version race becomes 409; an error raised inside the engine becomes a
-    422 with ``engine_failure`` as its message (``%(reason)s`` is the engine's).
+    422 with ``engine_failure`` as its message (``%(reason)s`` is the engine's), unless a diagram
+    function refused with a :class:`WorkflowError` (e.g. a rule checked again after a correction):
+    that refusal is raised as it is, its code and figures intact.
     """
     try:
         yield
@@ -52,10 +54,23 @@ def all_or_nothing(engine_failure: str) -> Iterator[None]:
         raise _changed() from None
     except EngineError as exc:
         db.session.rollback()
+        refusal = _refusal_inside(exc)
+        if refusal is not None:  # a diagram function refused (a rule checked at this step): as it is
+            raise refusal from None
         raise Invalid(Msg(engine_failure, reason=str(exc).splitlines()[0]), code="process_failed") from None
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _refusal_inside(exc: BaseException) -> WorkflowError | None:
+    """The refusal a diagram function raised, which the engine wrapped in its own error."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if isinstance(seen, WorkflowError):
+            return seen
+    return None
 
 
 # --- starting ---------------------------------------------------------------
@@ -97,7 +112,8 @@ def start_case(process_key: str, user: User | None, data: dict[str, Any], *, via
     elif not may_start(user, built):
         refuse_start(user, process_key, ip)
     clean, files = forms.validate(built.meta.start_form, data, uploads, known_only=known_only)
-    request = processes.StartRequest(definition.key, user, dict(clean), origin)
+    given = {field_id: {"filename": upload.filename} for field_id, upload in files.items()}  # not stored yet
+    request = processes.StartRequest(definition.key, user, {**clean, **given}, origin)
     for check in processes.start_checks(definition.key):
         check(request)
     subject = _subject(built.meta, clean)

@@ -123,6 +123,23 @@ def escalate(case: CaseContext, task_id: str) -> bool:
 
 
 @functions.register
+def remind(case: CaseContext, task_id: str) -> bool:
+    """Remind whoever holds the open task (its assignee, or who claimed it) that it still waits for them."""
+    open_tasks = db.session.query(HumanTask).filter_by(instance_id=case.instance.id, spec_id=task_id,
+                                                       state="open").all()
+    reminded = False
+    for ht in open_tasks:
+        holder = ht.claimed_by or ht.assigned_user
+        if holder is None:
+            continue
+        db.session.add(notice(holder.id, case.instance.id, Msg(
+            "Reminder: '%(task)s' of case #%(case)s is waiting for you.", task=ht.name, case=case.instance.id)))
+        case.note("task_reminded", {"task": [None, ht.name], "reminded": [None, holder.full_name]})
+        reminded = True
+    return reminded
+
+
+@functions.register
 def members_of(case: CaseContext, role: str) -> list[str]:
     """Usernames holding a role, without the people the case concerns (they do not vote)."""
     skip = {case.instance.started_by_id, case.instance.subject_user_id}

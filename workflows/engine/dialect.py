@@ -132,6 +132,7 @@ class ProcessMeta:
     title_template: str | None = None  # "{client_name}"
     summary_fields: tuple[str, ...] = ()
     start_warnings: tuple[str, ...] = ()
+    start_info: tuple[str, ...] = ()  # providers whose facts the start form shows before submitting
     subject_field: str | None = None  # the start field holding the username of the person the case concerns
 
     @property
@@ -266,5 +267,6 @@ def extract_meta(root: etree._Element) -> ProcessMeta:
         title_template=props.get("titleTemplate") or None,
         summary_fields=_names(props.get("summaryFields")),
         start_warnings=_names(props.get("startWarnings")),
+        start_info=_names(props.get("startInfo")),
         subject_field=(props.get("subjectField") or "").strip() or None,
     )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -30,6 +31,8 @@ Functions = Mapping[str, Callable[..., Any]]  # name -> function a diagram may c
 OnTask = Callable[[Any], None]  # told of the engine task about to run (functions act on its data)
 
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+# SpiffWorkflow's timer kinds: a date (timeDate), a duration and a cycle; the date's name says "Time", not "Timer"
+_TIMER_EVENTS = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"})
 
 
 class ScriptEngine(RestrictedScriptEngine):
@@ -172,7 +175,7 @@ class Instance:
         """The earliest moment a waiting timer is due (naive UTC)."""
         due: list[datetime] = []
         for event in self.workflow.waiting_events():
-            if "Timer" not in event.event_type or event.value is None:
+            if event.event_type not in _TIMER_EVENTS or event.value is None:
                 continue
             value = event.value
             try:
@@ -235,7 +238,14 @@ class Instance:
             earlier = _earlier_run_of(task)
             if earlier is None or not _only_branch(earlier, task):
                 continue
-            removed = wf.reset_from_task_id(earlier.id, data=deepcopy(task.data))
+            latest = deepcopy(task.data)
+            removed = wf.reset_from_task_id(earlier.id, data=deepcopy(latest))  # merged into in place
+            # Resetting re-inherits the first round's data from the parent over the given one: put the
+            # latest round's back (the corrected values of a send-back). A task with boundary events
+            # inherits once more from their split when it becomes ready: the split gets them too.
+            split = earlier.parent is not None and isinstance(earlier.parent.task_spec, BoundaryEventSplit)
+            for reset in [earlier.parent, *earlier.parent.children] if split else [earlier]:
+                reset.data = deepcopy(latest)
             removed_ids = {t.id for t in removed}
             for tid in list(wf.event_manager.tasks):
                 if tid in removed_ids or tid not in wf.tasks:

@@ -25,7 +25,7 @@ class StartRequest:
 
     process_key: str
     user: User | None  # None: started by the system (``origin`` says by what)
-    data: dict[str, Any]  # the validated start form
+    data: dict[str, Any]  # the validated start form; a file field given holds {"filename": …}
     origin: str | None = None  # "job:<family>.<job>" or "case:<id>" when no person starts it
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.client import api  # noqa: F401 - the API fixture
 from tests.conftest import unique_username, user
+from tests.processes.leave.steps import branch_approver, calendar_days  # noqa: F401 - fixtures of the leave tests
 from workflows.branch.models import User, UserRole
 from workflows.db import db
 from workflows.processes.leave.models import AttendanceEntry

@@ -94,7 +94,7 @@ class Totals:
     days: dict[str, Decimal] = field(default_factory=lambda: {k: Decimal(0) for k in KINDS})
     pay_deduction_days: Decimal = Decimal(0)  # outside the months that cost the month's fixed pay
     month_pay_months: list[str] = field(default_factory=list)  # "YYYY-MM"
-    score: int = 0
+    score: Decimal = Decimal(0)  # half a sick day is −2.5
     entries: int = 0  # in force
     cancelled: int = 0
     late: int = 0
@@ -343,7 +343,7 @@ def _totals(views: list[EntryView], period: Period, working: set[dt.date]) -> To
             totals.days[entry.kind] = totals.days.get(entry.kind, Decimal(0)) + share
             part = share / days if days else Decimal(0)
             deduction[month] += (Decimal(entry.pay_deduction_days) * part).quantize(_TENTH, ROUND_HALF_UP)
-            totals.score += int((Decimal(entry.score) * part).to_integral_value(ROUND_HALF_UP))
+            totals.score += (Decimal(entry.score) * part).quantize(_TENTH, ROUND_HALF_UP)
             if entry.kind == "absence":
                 absent[month] += share
     totals.month_pay_months = sorted(m for m, days in absent.items() if days >= MONTH_PAY_DAYS)

@@ -35,8 +35,8 @@ class AttendanceEntry(db.Model):
     days: Mapped[Decimal] = mapped_column(Numeric(6, 1))  # working days, 0.5 for a half day
     pay_deduction_days: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal(0))
     month_pay: Mapped[bool] = mapped_column(default=False)
-    score: Mapped[int] = mapped_column(default=0)  # management-score effect, ≤ 0
-    late: Mapped[bool] = mapped_column(default=False)  # sick leave filed on or after its first day
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal(0))  # score effect ≤ 0; −2.5: half a sick day
+    late: Mapped[bool] = mapped_column(default=False)  # sick or work-injury leave filed on or after its first day
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

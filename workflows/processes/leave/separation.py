@@ -26,7 +26,7 @@ from workflows.branch import calendar
 from workflows.branch.models import User, UserRole
 from workflows.branch.org import gm, relation
 from workflows.db import db
-from workflows.errors import Refused
+from workflows.errors import Msg, Refused
 from workflows.processes.leave.ledger_models import SeparationTrigger
 from workflows.processes.leave.models import AttendanceEntry
 
@@ -43,8 +43,8 @@ CONSECUTIVE, YEAR = "consecutive", "year"
 def started_by_the_ledger_only(request: StartRequest) -> None:
     """Start check: nobody starts a separation review by hand (the ledger does, as the system)."""
     if request.process_key == PROCESS and request.user is not None:
-        raise Refused("a separation review is started by the attendance ledger when absences reach the "
-                      "threshold, not by hand")
+        raise Refused(Msg("A separation review is started by the attendance ledger when absences reach the "
+                          "threshold, not by hand."))
 
 
 def _absences(person: User, first: dt.date, last: dt.date) -> list[AttendanceEntry]:
