@@ -108,7 +108,8 @@ def export():
         e = v.entry
         writer.writerow([e.user.username, _cell(e.user.full_name), str(KIND_LABELS.get(e.kind, e.kind)),
                          e.start_date.isoformat(), e.end_date.isoformat(), str(HALF_LABELS.get(e.half_day, "")),
-                         e.days, v.days_in_period, e.pay_deduction_days, _("yes") if e.month_pay else "", e.score,
+                         e.days, v.days_in_period, e.pay_deduction_days, _("yes") if e.month_pay else "",
+                         leave_days(e.score),
                          _("yes") if e.late else "", e.instance_id or "",
                          e.recorded_by.username if e.recorded_by else "", when(e.recorded_at), e.via,
                          _cell(e.note), _cell(v.cancellation.reason) if v.cancellation else ""])
