@@ -5,7 +5,7 @@ directory: the time, the number of cases, the Merkle root of all heads
 (instance id, seq, hash), the name and SHA-256 of the heads file that lists
 them (so verify can name a case), and an HMAC over all of it under the audit
 key. Heads files are content-addressed (``heads/<root>.bin``: the ids, seqs
-and hashes as packed arrays, compressed; older checkpoints have
+and hashes as packed arrays; older checkpoints have
 ``heads/<root>.json.gz``) and only the ones referenced by the newest ``keep``
 lines are kept; the lines themselves are never rewritten, and only the log's
 tail is read (it grows by a line a minute for years). Someone who can write the database but not this
@@ -25,11 +25,9 @@ import hashlib
 import json
 import os
 import sys
-import zlib
 from array import array
-from binascii import hexlify
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from workflows.cases import merkle
 from workflows.cases.audit import Keyring, keyring, sign
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
@@ -57,12 +56,9 @@ def _leaf(head: Head) -> bytes:
 def merkle_root(heads: Iterable[Head] | HeadTable) -> str:
     """Root over the heads in instance order; an odd node is carried up unchanged."""
     sha = hashlib.sha256
-    if isinstance(heads, HeadTable):  # already in order; the leaves straight from the packed arrays
-        packed, ids, seqs = heads.hashes, heads.ids, heads.seqs
-        level = [sha(b"\x00%d:%d:%s" % (ids[i], seqs[i], hexlify(packed[i * 33 + 1:i * 33 + 33])
-                                        if packed[i * 33] else b"")).digest() for i in range(len(ids))]
-    else:
-        level = [_leaf(h) for h in sorted(heads)]
+    if isinstance(heads, HeadTable):  # already in order
+        return merkle.root(merkle.levels(heads))
+    level = [_leaf(h) for h in sorted(heads)]
     if not level:
         return sha(b"").hexdigest()
     while len(level) > 1:
@@ -91,37 +87,44 @@ class Checkpoint:
     heads_sha256: str
     sig: str
     verified: bool = False
+    tree_file: str | None = None  # a verified checkpoint's Merkle levels (``merkle``), and their SHA-256
+    tree_sha256: str | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"at": self.at, "cases": self.cases, "root": self.root, "key_id": self.key_id,
                                 "heads_file": self.heads_file, "heads_sha256": self.heads_sha256}
         if self.verified:  # only then, so the lines written before verified checkpoints keep their signature
             body["verified"] = True
+        if self.tree_file is not None:
+            body["tree_file"], body["tree_sha256"] = self.tree_file, self.tree_sha256
         return body
 
 
 def write(keep: int | None = None, *, heads: Iterable[Head] | HeadTable | None = None,
-          verified: bool = False) -> Checkpoint:
+          verified: bool = False, previous: tuple[HeadTable, merkle.Levels] | None = None) -> Checkpoint:
     """Append a checkpoint of the database as it is now, or of the given (verified) heads, and prune
-    unreferenced heads files."""
+    unreferenced heads files. A verified one also keeps its Merkle levels, updated from ``previous``
+    (an earlier table and its levels) when given."""
     if heads is None:
         heads = current_heads()
         db.session.rollback()  # end the read snapshot; nothing was written
-    table = heads if isinstance(heads, HeadTable) else HeadTable(sorted(heads))
+    table = heads if isinstance(heads, HeadTable) else HeadTable.from_rows(sorted(heads))
     key_id, key = keyring().current()
-    root = merkle_root(table)
+    tree = (merkle.updated(table, *previous) if previous else merkle.levels(table)) if verified else None
+    root = merkle.root(tree) if tree is not None else merkle_root(table)
     folder = directory()
     (folder / "heads").mkdir(parents=True, exist_ok=True)
     payload = _heads_payload(table)
     name = f"heads/{root}.bin"
-    target = folder / name
-    if not target.exists():
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(payload)
-        os.replace(tmp, target)
+    _store(folder / name, payload)
+    tree_file = tree_sha256 = None
+    if tree is not None:
+        levels = b"".join(tree)
+        tree_file, tree_sha256 = f"heads/{root}.tree", hashlib.sha256(levels).hexdigest()
+        _store(folder / tree_file, levels)
     cp = Checkpoint(at=clock.now_utc().isoformat(timespec="seconds"), cases=len(table), root=root,
                     key_id=key_id, heads_file=name, heads_sha256=hashlib.sha256(payload).hexdigest(), sig="",
-                    verified=verified)
+                    verified=verified, tree_file=tree_file, tree_sha256=tree_sha256)
     cp.sig = sign(key, cp.body())
     line = json.dumps({**cp.body(), "sig": cp.sig}, separators=(",", ":")) + "\n"
     with open(folder / LOG_NAME, "a", encoding="utf-8") as fh:
@@ -134,6 +137,14 @@ def write(keep: int | None = None, *, heads: Iterable[Head] | HeadTable | None =
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
     return cp
+
+
+def _store(target: Path, payload: bytes) -> None:
+    """Content-addressed: a file already there holds the same bytes."""
+    if not target.exists():
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(payload)
+        os.replace(tmp, target)
 
 
 def _prune(folder: Path, keep: int) -> None:
@@ -152,9 +163,9 @@ def _prune(folder: Path, keep: int) -> None:
         if verified is not None and seen >= max(keep, 1):
             break
     if verified is not None:
-        wanted.add(verified.heads_file)  # the next incremental verify starts from it
+        wanted.update({verified.heads_file, verified.tree_file})  # the next incremental verify starts from it
     for path in (folder / "heads").iterdir():
-        if path.name.endswith((".json.gz", ".bin")) and f"heads/{path.name}" not in wanted:
+        if path.name.endswith((".json.gz", ".bin", ".tree")) and f"heads/{path.name}" not in wanted:
             path.unlink(missing_ok=True)
 
 
@@ -190,7 +201,8 @@ def _parse(line: str) -> Checkpoint | None:
     try:
         data = json.loads(line)
         return Checkpoint(**{k: data[k] for k in ("at", "cases", "root", "key_id", "heads_file", "heads_sha256",
-                                                  "sig")}, verified=data.get("verified") is True)
+                                                  "sig")}, verified=data.get("verified") is True,
+                          tree_file=data.get("tree_file"), tree_sha256=data.get("tree_sha256"))
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -262,24 +274,48 @@ def load_table(cp: Checkpoint, ring: Keyring | None = None) -> HeadTable:
     return HeadTable(heads)
 
 
+def load_tree(cp: Checkpoint, ring: Keyring | None = None) -> merkle.Levels | None:
+    """A verified checkpoint's Merkle levels (None when it has none), after checking its signature and
+    their digest, and that they end in its root."""
+    if cp.tree_file is None or cp.tree_sha256 is None:
+        return None
+    ring = ring or keyring()
+    key = ring.keys.get(cp.key_id)
+    if key is None or sign(key, cp.body()) != cp.sig:
+        raise CheckpointError(f"the checkpoint of {cp.at} has a wrong signature (altered)")
+    try:
+        levels = (directory() / cp.tree_file).read_bytes()
+    except OSError:
+        raise CheckpointError(f"the Merkle levels of the checkpoint of {cp.at} are missing") from None
+    if hashlib.sha256(levels).hexdigest() != cp.tree_sha256:
+        raise CheckpointError(f"the Merkle levels of the checkpoint of {cp.at} were altered")
+    tree, at, count = [], 0, cp.cases
+    while True:
+        tree.append(levels[at:at + 32 * count])
+        at += 32 * count
+        if count <= 1:
+            break
+        count = (count + 1) // 2
+    if at != len(levels) or merkle.root(tree) != cp.root:
+        raise CheckpointError(f"the Merkle levels of the checkpoint of {cp.at} do not give its root")
+    return tree
+
+
 _MAGIC = b"cpheads1"
 
 
 def _heads_payload(table: HeadTable) -> bytes:
-    """ids and seqs (little-endian int64 arrays), then the packed hashes (33 bytes a case), compressed."""
+    """ids and seqs (little-endian int64 arrays), then the packed hashes (33 bytes a case)."""
     ids, seqs = array("q", table.ids), array("q", table.seqs)
     if sys.byteorder != "little":  # pragma: no cover - the file is the same on every machine
         ids.byteswap()
         seqs.byteswap()
     raw = _MAGIC + len(table).to_bytes(8, "little") + ids.tobytes() + seqs.tobytes() + bytes(table.hashes)
-    return zlib.compress(raw, 1)
+    return raw
 
 
 def _heads_from_payload(payload: bytes, cases: int) -> HeadTable:
-    try:
-        raw = zlib.decompress(payload)
-    except zlib.error:
-        raise ValueError("not compressed") from None
+    raw = payload
     count = int.from_bytes(raw[8:16], "little")
     if raw[:8] != _MAGIC or count != cases or len(raw) != 16 + count * (8 + 8 + 33):
         raise ValueError("not a heads file")
@@ -301,6 +337,27 @@ class HeadTable:
         self.ids, self.seqs, self.hashes = array("q"), array("q"), bytearray()
         for case_id, seq, hash_ in heads:
             self.append(case_id, seq, hash_)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[tuple[int, int | None, str | None]]) -> HeadTable:
+        """A table of (id, seq, hash) rows in id order, as ``append`` would make it: when every hash is a
+        64-digit lowercase hex digest (always, unless someone wrote the table by hand), in a few C calls."""
+        table = cls()
+        joined = "".join([r[2] or "" for r in rows])
+        raw = b""
+        if len(joined) == 64 * len(rows) and joined == joined.lower() and all(r[2] and len(r[2]) == 64 for r in rows):
+            try:
+                raw = bytes.fromhex(joined)
+            except ValueError:
+                raw = b""
+        if len(raw) != 32 * len(rows) or not rows:
+            for case_id, seq, hash_ in rows:
+                table.append(case_id, seq or 0, hash_ or "")
+            return table
+        table.ids = array("q", [r[0] for r in rows])
+        table.seqs = array("q", [r[1] or 0 for r in rows])
+        table.hashes = bytearray(b"".join([b"\x01" + raw[i:i + 32] for i in range(0, len(raw), 32)]))
+        return table
 
     def append(self, case_id: int, seq: int, hash_: str) -> None:
         """Add a head; ids must come in increasing order."""

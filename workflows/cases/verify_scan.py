@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from workflows import processes
-from workflows.cases import checkpoints
+from workflows.cases import checkpoints, merkle
 from workflows.cases.audit import Keyring, keyring
 from workflows.cases.checkpoints import Checkpoint, CheckpointError, CheckpointKeyUnknown, HeadTable
 from workflows.cases.integrity import CaseData, Pin, Report, canonical_json, check_case, sha256_of
@@ -236,8 +236,20 @@ def _run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: 
         and report.baseline.cases == len(current)  # the baseline still says it all
     if record and report.mode != "case" and use_checkpoint and not report.problem_count and not nothing_moved:
         heads = checked if current is None else _merged(current, checked)
-        report.recorded = checkpoints.write(heads=heads, verified=True)
+        report.recorded = checkpoints.write(heads=heads, verified=True,
+                                              previous=_tree_of(report.baseline, baseline_table))
     return report
+
+
+def _tree_of(cp: Checkpoint | None, table: HeadTable | None) -> tuple[HeadTable, merkle.Levels] | None:
+    """The baseline's heads and Merkle levels, from which the new root is updated rather than recomputed."""
+    if cp is None or table is None:
+        return None
+    try:
+        tree = checkpoints.load_tree(cp)
+    except CheckpointError:
+        return None  # the root is computed in full
+    return (table, tree) if tree is not None else None
 
 
 def _load_checkpoints(report: Report, ring: Keyring, use_checkpoint: bool,
@@ -286,8 +298,8 @@ def _ranges(s: Session) -> list[Where]:
 def _plan(s: Session, baseline: HeadTable, latest: HeadTable | None) -> tuple[HeadTable, list[int]]:
     """Every case's head now (one query, streamed), and the cases whose head is not the checkpoints'."""
     current = HeadTable()
-    for case_id, seq, hash_ in _heads_now(s):
-        current.append(case_id, seq or 0, hash_ or "")
+    for page in _heads_now(s):
+        current.extend(HeadTable.from_rows(page))
     s.rollback()
     changed = set(_moved(current, baseline))
     if latest is not None and latest is not baseline:
@@ -306,18 +318,12 @@ def _moved(current: HeadTable, old: HeadTable, block: int = 1024) -> Iterator[in
             if at_old.get(case_id) != (seq, hash_):
                 yield case_id
         return
-    for first in range(0, n, block):
-        last = min(first + block, n)
-        if current.seqs[first:last] == old.seqs[first:last] and \
-                current.hashes[first * 33:last * 33] == old.hashes[first * 33:last * 33]:
-            continue
-        for i in range(first, last):
-            if current.seqs[i] != old.seqs[i] or current.hashes[i * 33:i * 33 + 33] != old.hashes[i * 33:i * 33 + 33]:
-                yield current.ids[i]
+    for i in merkle.changed_positions(current, old, block):
+        yield current.ids[i]
     yield from current.ids[n:]  # new since
 
 
-def _heads_now(s: Session, page: int = 20_000) -> Iterator[tuple[int, int | None, str | None]]:
+def _heads_now(s: Session, page: int = 20_000) -> Iterator[list[tuple[int, int | None, str | None]]]:
     """Every case's head, in pages of ids (SQLite reads a statement's rows at once: see workflows.db)."""
     last = 0
     conn = s.connection()
@@ -326,7 +332,7 @@ def _heads_now(s: Session, page: int = 20_000) -> Iterator[tuple[int, int | None
                             .where(ProcessInstance.id > last).order_by(ProcessInstance.id).limit(page))
         if not rows:
             return
-        yield from rows
+        yield rows
         last = rows[-1][0]
 
 
@@ -349,11 +355,12 @@ class _Walker:
 def _report_missing(report: Report, present: HeadTable, pins: Pins, only: int | None) -> None:
     """The cases a checkpoint vouched for (or the one asked for) that the database no longer has."""
     gone: dict[int, tuple[int, Checkpoint]] = {}
+    there = set(present.ids)
     for table, cp in reversed(pins.tables):  # the latest checkpoint's words win
-        walker = _Walker(present)
-        for case_id, seq in zip(table.ids, table.seqs, strict=True):
-            if (only is None or case_id == only) and walker.get(case_id) is None:
-                gone[case_id] = (seq, cp)
+        for case_id in set(table.ids).difference(there) if only is None else {only} & set(table.ids) - there:
+            head = table.get(case_id)
+            assert head is not None
+            gone[case_id] = (head[0], cp)
     for case_id in sorted(gone):
         seq, cp = gone[case_id]
         report.add("checkpoint", case_id, seq, f"case {case_id} had {seq} event(s) at the checkpoint of {cp.at} "
