@@ -15,8 +15,9 @@ then runs, each as its own ``flask audit verify`` process, as an operator would:
 
 Time is wall-clock for the whole command (Python start and app import included; ``flask audit root``
 is timed too, as that floor; the app's bytecode is compiled first, as in a deployment), events read per
-second and CPU microseconds per event (beyond the floor), and CPU seconds (user + system of the command and its workers: what
-the run costs whatever else the machine is doing; the load average is printed too). Memory is the
+second and CPU microseconds per event (beyond the floor), and CPU seconds (user + system of the
+command and its workers: what the run costs whatever else the machine is doing; the load average
+is printed too). Memory is the
 resident set of the command and all its worker processes, sampled every 20 ms and summed over the
 processes alive at once (shared pages counted once per process, so it over-counts); the sum of each
 process's own peak (VmHWM), an upper bound; and the summed proportional set size (PSS: each shared
