@@ -158,8 +158,8 @@ def _prune(folder: Path, keep: int) -> None:
                 wanted.add(json.loads(line)["heads_file"])
             except (ValueError, KeyError, TypeError):
                 pass
-        if '"verified":true' in line and (cp := _parse(line)) is not None and cp.verified:
-            verified = cp
+        if verified is None and '"verified":true' in line and (cp := _parse(line)) is not None and cp.verified:
+            verified = cp  # the newest one
         if verified is not None and seen >= max(keep, 1):
             break
     if verified is not None:

@@ -116,9 +116,9 @@ class _Event:
     def signed_parts(self) -> tuple[str, str]:
         """The time and the changes as the signed JSON writes them (``integrity.signed_text``): a time
         stored as ``YYYY-MM-DD HH:MM:SS.ffffff`` is that text with a T, which is what parsing and
-        writing it out again gives; the canonical JSON of a stored changes text is computed once."""
+        writing it out again gives (once it parses); the canonical JSON of a stored changes text is computed once."""
         at = self.stored_at
-        if at.__class__ is str and _STORED_TIME(at):
+        if at.__class__ is str and _STORED_TIME(at) and _is_time(at):
             at_text = f"{at[:10]}T{at[11:]}"
         else:
             at_text = self.at.isoformat(timespec="microseconds")
@@ -131,6 +131,14 @@ class _Event:
                     _canonical.clear()
                 _canonical[text] = canonical
         return at_text, canonical
+
+
+def _is_time(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:  # digits in place, but no such day or hour
+        return False
+    return True
 
 
 def _decoded(text: str) -> Any:
