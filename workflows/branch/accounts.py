@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,7 +34,11 @@ def check_password(user: User, password: str) -> bool:
     return ok
 
 
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+@cache
+def _dummy_hash() -> str:
+    """Made on the first login of an unknown name, not at import: an Argon2 hash costs a quarter of a second,
+    and every command line (``flask audit verify`` too) imports this module."""
+    return _hasher.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,6 @@ def authenticate(username: str, password: str, ip: str | None,
 def _check_dummy(password: str) -> None:
     """Spend the same time as a real check so unknown usernames are not revealed."""
     try:
-        _hasher.verify(_DUMMY_HASH, password)
+        _hasher.verify(_dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         pass

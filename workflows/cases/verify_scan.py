@@ -23,8 +23,11 @@ import datetime as dt
 import gc
 import json
 import multiprocessing
+import re
 import time
 import traceback
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,10 +38,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from workflows import processes
-from workflows.cases import checkpoints
+from workflows.cases import checkpoints, merkle
 from workflows.cases.audit import Keyring, keyring
 from workflows.cases.checkpoints import Checkpoint, CheckpointError, CheckpointKeyUnknown, HeadTable
-from workflows.cases.integrity import CaseData, Pin, Report, check_case, sha256_of
+from workflows.cases.integrity import CaseData, Pin, Report, canonical_json, check_case, sha256_of
 from workflows.cases.models import Attachment, AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
 
@@ -53,36 +56,98 @@ _INSTANCE = (ProcessInstance.id, ProcessInstance.version, ProcessInstance.proces
 # ``at`` comes as the driver gives it (text on SQLite) and ``changes`` as text, both decoded in _Event:
 # SQLAlchemy's own SQLite date parsing is a regular expression per row, several times the cost of the rest
 # of the row, and the text tells which events may name an upload.
-_EVENT = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, type_coerce(AuditEvent.at, String).label("at"),
+_EVENT = (AuditEvent.id, AuditEvent.instance_id, AuditEvent.seq, type_coerce(AuditEvent.at, String).label("stored_at"),
           AuditEvent.actor_id, AuditEvent.actor_name, AuditEvent.type, AuditEvent.task_spec, AuditEvent.task_name,
-          AuditEvent.human_task_id, cast(AuditEvent.changes, Text).label("changes"), AuditEvent.comment,
+          AuditEvent.human_task_id, cast(AuditEvent.changes, Text).label("stored_changes"), AuditEvent.comment,
           AuditEvent.via, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.key_id, AuditEvent.state_digest)
+
+
+_FIELDS = ("id", "instance_id", "seq", "stored_at", "actor_id", "actor_name", "type", "task_spec", "task_name",
+           "human_task_id", "stored_changes", "comment", "via", "prev_hash", "hash", "key_id", "state_digest")
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", re.ASCII).fullmatch  # as SQLite keeps it
+_scan_json = json.JSONDecoder().scan_once
+_UNREAD: Any = object()
+CANONICAL_KEPT = 20_000  # stored changes -> canonical JSON, per process (the same few thousand texts recur)
+_canonical: dict[Any, str] = {}
 
 
 class _Event:
     """One history row as plain attributes (a database row's named access costs ten times as much, and
-    the checks read every event's fields several times)."""
+    the checks read every event's fields several times). The time and the changes are decoded only when
+    a check asks for them: the hash needs only their canonical text, which a stored text gives directly."""
 
-    __slots__ = ("id", "instance_id", "seq", "at", "actor_id", "actor_name", "type", "task_spec", "task_name",
-                 "human_task_id", "changes", "comment", "via", "prev_hash", "hash", "key_id", "state_digest",
-                 "may_upload")
+    __slots__ = (*_FIELDS, "_changes")
 
     def __init__(self, row: Any) -> None:
-        (self.id, self.instance_id, self.seq, self.at, self.actor_id, self.actor_name, self.type, self.task_spec,
-         self.task_name, self.human_task_id, self.changes, self.comment, self.via, self.prev_hash, self.hash,
-         self.key_id, self.state_digest) = row
-        if isinstance(self.at, str):
+        (self.id, self.instance_id, self.seq, self.stored_at, self.actor_id, self.actor_name, self.type,
+         self.task_spec, self.task_name, self.human_task_id, self.stored_changes, self.comment, self.via,
+         self.prev_hash, self.hash, self.key_id, self.state_digest) = row
+        self._changes = _UNREAD
+
+    @property
+    def at(self) -> Any:
+        at = self.stored_at
+        if isinstance(at, str):
             try:
-                self.at = dt.datetime.fromisoformat(self.at)
+                return dt.datetime.fromisoformat(at)
             except ValueError:
-                self.at = _Unreadable(self.at)
-        self.may_upload = True
-        if isinstance(self.changes, str):
-            self.may_upload = "attachment_id" in self.changes
-            try:
-                self.changes = json.loads(self.changes)
-            except ValueError:
-                self.changes = {"unreadable": self.changes}  # its hash cannot match: reported as altered
+                return _Unreadable(at)
+        return at
+
+    @property
+    def changes(self) -> Any:
+        if self._changes is _UNREAD:
+            text = self.stored_changes
+            if isinstance(text, str):
+                try:
+                    self._changes = _decoded(text)
+                except ValueError:
+                    self._changes = {"unreadable": text}  # its hash cannot match: reported as altered
+            else:
+                self._changes = text
+        return self._changes
+
+    @property
+    def may_upload(self) -> bool:
+        """False when the stored JSON does not even contain the word ``attachment_id``."""
+        text = self.stored_changes
+        return not isinstance(text, str) or "attachment_id" in text
+
+    def signed_parts(self) -> tuple[str, str]:
+        """The time and the changes as the signed JSON writes them (``integrity.signed_text``): a time
+        stored as ``YYYY-MM-DD HH:MM:SS.ffffff`` is that text with a T, which is what parsing and
+        writing it out again gives (once it parses); the canonical JSON of a stored changes text is computed once."""
+        at = self.stored_at
+        if at.__class__ is str and _STORED_TIME(at) and _is_time(at):
+            at_text = f"{at[:10]}T{at[11:]}"
+        else:
+            at_text = self.at.isoformat(timespec="microseconds")
+        text = self.stored_changes
+        canonical = _canonical.get(text) if text.__class__ is str else None
+        if canonical is None:
+            canonical = canonical_json(self.changes or {})
+            if text.__class__ is str:
+                if len(_canonical) >= CANONICAL_KEPT:
+                    _canonical.clear()
+                _canonical[text] = canonical
+        return at_text, canonical
+
+
+def _is_time(text: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:  # digits in place, but no such day or hour
+        return False
+    return True
+
+
+def _decoded(text: str) -> Any:
+    """``json.loads(text)`` (the same value, the same errors) without its wrapper's cost per call."""
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:  # no value right at the start (leading blanks, or no JSON at all)
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 class _Unreadable(str):
@@ -92,7 +157,7 @@ class _Unreadable(str):
         return str(self)
 
 
-assert _Event.__slots__[:-1] == tuple(column.key for column in _EVENT)  # the order _Event unpacks
+assert _FIELDS == tuple(column.key for column in _EVENT)  # the order _Event unpacks
 _TASK = (HumanTask.id, HumanTask.instance_id, HumanTask.state, HumanTask.completed_by_id, HumanTask.claimed_by_id)
 
 
@@ -132,8 +197,8 @@ def run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: i
 def _quiet_gc() -> Iterator[None]:
     """Verify makes millions of short-lived, acyclic objects: the cycle collector would rescan the whole
     app's objects every few thousand of them. Freeze what exists (forked workers then also share it
-    without copying) and collect rarely."""
-    gc.collect()
+    without copying) and collect rarely. No collection first: a full one over the app's objects costs more
+    than an incremental run's reading."""
     gc.freeze()
     threshold = gc.get_threshold()
     gc.set_threshold(100_000, 50, 50)
@@ -178,9 +243,21 @@ def _run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: 
     nothing_moved = current is not None and report.cases == 0 and report.baseline is not None \
         and report.baseline.cases == len(current)  # the baseline still says it all
     if record and report.mode != "case" and use_checkpoint and not report.problem_count and not nothing_moved:
-        heads = list(checked) if current is None else _merged(current, checked)
-        report.recorded = checkpoints.write(heads=heads, verified=True)
+        heads = checked if current is None else _merged(current, checked)
+        report.recorded = checkpoints.write(heads=heads, verified=True,
+                                              previous=_tree_of(report.baseline, baseline_table))
     return report
+
+
+def _tree_of(cp: Checkpoint | None, table: HeadTable | None) -> tuple[HeadTable, merkle.Levels] | None:
+    """The baseline's heads and Merkle levels, from which the new root is updated rather than recomputed."""
+    if cp is None or table is None:
+        return None
+    try:
+        tree = checkpoints.load_tree(cp)
+    except CheckpointError:
+        return None  # the root is computed in full
+    return (table, tree) if tree is not None else None
 
 
 def _load_checkpoints(report: Report, ring: Keyring, use_checkpoint: bool,
@@ -228,27 +305,42 @@ def _ranges(s: Session) -> list[Where]:
 
 def _plan(s: Session, baseline: HeadTable, latest: HeadTable | None) -> tuple[HeadTable, list[int]]:
     """Every case's head now (one query, streamed), and the cases whose head is not the checkpoints'."""
-    current, changed = HeadTable(), []
-    at_b, at_l = _Walker(baseline), _Walker(latest) if latest is not None else None
-    for case_id, seq, hash_ in _heads_now(s):
-        head = (seq or 0, hash_ or "")
-        current.append(case_id, *head)
-        if at_b.get(case_id) != head or (at_l is not None and at_l.get(case_id) != head):
-            changed.append(case_id)
+    current = HeadTable()
+    for page in _heads_now(s):
+        current.extend(HeadTable.from_rows(page))
     s.rollback()
-    return current, changed
+    changed = set(_moved(current, baseline))
+    if latest is not None and latest is not baseline:
+        changed.update(_moved(current, latest))
+    return current, sorted(changed)
 
 
-def _heads_now(s: Session, page: int = 20_000) -> Iterator[tuple[int, int | None, str | None]]:
+def _moved(current: HeadTable, old: HeadTable, block: int = 1024) -> Iterator[int]:
+    """The cases of ``current`` whose head is not ``old``'s (or that ``old`` lacks). The usual shape, the
+    same cases and then new ones, is compared a block of heads at a time (in C): only the blocks that
+    differ are looked at case by case."""
+    n = len(old)
+    if n > len(current) or current.ids[:n] != old.ids:  # cases went missing: case by case
+        at_old = _Walker(old)
+        for case_id, seq, hash_ in current:
+            if at_old.get(case_id) != (seq, hash_):
+                yield case_id
+        return
+    for i in merkle.changed_positions(current, old, block):
+        yield current.ids[i]
+    yield from current.ids[n:]  # new since
+
+
+def _heads_now(s: Session, page: int = 20_000) -> Iterator[list[tuple[int, int | None, str | None]]]:
     """Every case's head, in pages of ids (SQLite reads a statement's rows at once: see workflows.db)."""
     last = 0
     conn = s.connection()
     while True:
-        rows = conn.execute(select(ProcessInstance.id, ProcessInstance.audit_seq, ProcessInstance.audit_hash)
-                            .where(ProcessInstance.id > last).order_by(ProcessInstance.id).limit(page)).all()
+        rows = _driver_rows(conn, select(ProcessInstance.id, ProcessInstance.audit_seq, ProcessInstance.audit_hash)
+                            .where(ProcessInstance.id > last).order_by(ProcessInstance.id).limit(page))
         if not rows:
             return
-        yield from rows
+        yield rows
         last = rows[-1][0]
 
 
@@ -271,24 +363,27 @@ class _Walker:
 def _report_missing(report: Report, present: HeadTable, pins: Pins, only: int | None) -> None:
     """The cases a checkpoint vouched for (or the one asked for) that the database no longer has."""
     gone: dict[int, tuple[int, Checkpoint]] = {}
+    there = set(present.ids)
     for table, cp in reversed(pins.tables):  # the latest checkpoint's words win
-        walker = _Walker(present)
-        for case_id, seq in zip(table.ids, table.seqs, strict=True):
-            if (only is None or case_id == only) and walker.get(case_id) is None:
-                gone[case_id] = (seq, cp)
+        for case_id in set(table.ids).difference(there) if only is None else {only} & set(table.ids) - there:
+            head = table.get(case_id)
+            assert head is not None
+            gone[case_id] = (head[0], cp)
     for case_id in sorted(gone):
         seq, cp = gone[case_id]
         report.add("checkpoint", case_id, seq, f"case {case_id} had {seq} event(s) at the checkpoint of {cp.at} "
                    "and is missing from the database")
 
 
-def _merged(current: HeadTable, checked: HeadTable) -> list[checkpoints.Head]:
+def _merged(current: HeadTable, checked: HeadTable) -> HeadTable:
     """The heads a clean incremental run vouches for: the unchanged ones and the ones it read."""
-    read = _Walker(checked)
-    out = []
-    for case_id, seq, hash_ in current:
-        head = read.get(case_id)
-        out.append((case_id, *head) if head is not None else (case_id, seq, hash_))
+    out = HeadTable()
+    out.ids, out.seqs, out.hashes = array("q", current.ids), array("q", current.seqs), bytearray(current.hashes)
+    for n, case_id in enumerate(checked.ids):
+        i = bisect_left(out.ids, case_id)
+        if i < len(out.ids) and out.ids[i] == case_id:
+            out.seqs[i] = checked.seqs[n]
+            out.hashes[i * 33:i * 33 + 33] = checked.hashes[n * 33:n * 33 + 33]
     return out
 
 
@@ -341,8 +436,8 @@ def _read(s: Session, where: Where) -> tuple[dict[int, CaseData], dict[int, tupl
         cases[row.id] = CaseData(row)
     if not cases:
         return cases, {}
-    for ev in conn.execute(select(*_EVENT).where(_where(where, AuditEvent.instance_id))
-                        .order_by(AuditEvent.instance_id, AuditEvent.seq, AuditEvent.id)):
+    for ev in _driver_rows(conn, select(*_EVENT).where(_where(where, AuditEvent.instance_id))
+                           .order_by(AuditEvent.instance_id, AuditEvent.seq, AuditEvent.id)):
         case = cases.get(ev[1])  # instance_id
         if case is not None:
             case.events.append(_Event(ev))
@@ -357,6 +452,19 @@ def _read(s: Session, where: Where) -> tuple[dict[int, CaseData], dict[int, tupl
             cases[att.instance_id].attachments.append((att.id, att.filename, att.sha256, sha256_of(att.content)))
     _read_records(s, cases)
     return cases, {case_id: (c.inst.version, c.inst.audit_seq) for case_id, c in cases.items()}
+
+
+def _driver_rows(conn: Connection, statement: Any) -> list[Any]:
+    """A statement's rows as the driver's plain tuples, in the connection's transaction: building
+    SQLAlchemy rows costs more than checking them, over millions of events. Only case ids (integers)
+    are bound, so they are written into the SQL."""
+    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _read_records(s: Session, cases: dict[int, CaseData]) -> None:
