@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -246,3 +247,13 @@ class HttpUser:
     def post(self, path: str, data: dict, token: str | None = None):
         payload = {**data, "csrf_token": token or self.token()}
         return self.session.post(f"{self.base}{path}", data=payload, allow_redirects=False)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One Chromium (Playwright, sync API, on the main thread) for every browser test module."""
+    from tests.test_browser import Chromium
+
+    holder = Chromium()
+    yield holder
+    holder.close()

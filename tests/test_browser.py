@@ -84,13 +84,6 @@ class Chromium:
             self._playwright = None
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Chromium]:
-    holder = Chromium()
-    yield holder
-    holder.close()
-
-
 @pytest.fixture
 def pdf_file(tmp_path: Path) -> Path:
     path = tmp_path / "confirmation-form.pdf"
