@@ -29,6 +29,7 @@ EngineError = SpiffWorkflowException  # what running a diagram raises when the d
 Functions = Mapping[str, Callable[..., Any]]  # name -> function a diagram may call, bound to its case
 OnTask = Callable[[Any], None]  # told of the engine task about to run (functions act on its data)
 
+TIMER_EVENTS = frozenset({"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"})
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
@@ -172,7 +173,9 @@ class Instance:
         """The earliest moment a waiting timer is due (naive UTC)."""
         due: list[datetime] = []
         for event in self.workflow.waiting_events():
-            if "Timer" not in event.event_type or event.value is None:
+            # TimeDateEventDefinition (a timeDate) has no "Timer" in its name: it was skipped, so a
+            # timeDate timer (working_days_later) never reached the sweeper
+            if event.event_type not in TIMER_EVENTS or event.value is None:
                 continue
             value = event.value
             try:
