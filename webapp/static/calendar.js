@@ -10,7 +10,8 @@
     const last = rows[rows.length - 1];
     const n = rows.length;
     const row = last.cloneNode(true);
-    row.classList.remove("has-error");
+    row.querySelectorAll(".has-error").forEach(function (cell) { cell.classList.remove("has-error"); });
+    row.removeAttribute("data-errors");
     row.dataset.row = String(n);
     row.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
     row.querySelector(".cal-rowno").textContent = String(n + 1);
