@@ -149,3 +149,49 @@ def test_a_year_out_of_range_is_refused(api) -> None:
     resp = api("staff01").get("/calendar/1999")
     assert resp.status_code == 422 and resp.get_json()["field_codes"] == {"year": "out_of_range"}
     assert api("staff01").get("/calendar/next").status_code == 404
+
+
+def test_two_edits_of_a_year_at_once_take_turns_and_never_merge(live_server: str, empty_2032) -> None:
+    """The office and an administrator replace 2032 with different days at the same moment (two
+    server threads): the year ends as one of the two lists, and the history chains (each change's
+    old days are what the one before wrote)."""
+    import threading
+
+    import requests
+
+    from tests.api.client import token
+
+    lists = [[HOLIDAY], [MAKE_UP, {"date": "2032-10-04", "working": False, "name": "假日"}]]
+    keys = [token("office"), token("admin")]
+    db.session.commit()
+    first = (db.session.scalar(select(func.max(CalendarChange.id))) or 0) + 1
+    for _round in range(3):
+        barrier = threading.Barrier(2)
+        statuses: list[int] = []
+
+        def replace(i: int, barrier: threading.Barrier, statuses: list[int], days: list) -> None:
+            barrier.wait()
+            resp = requests.put(f"{live_server}/api/v1/calendar/{YEAR}", json={"days": days},
+                                headers={"Authorization": f"Bearer {keys[i]}"}, timeout=30)
+            statuses.append(resp.status_code)
+
+        threads = [threading.Thread(target=replace, args=(i, barrier, statuses, lists[i])) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert 200 in statuses and set(statuses) <= {200, 409, 503}, statuses
+        db.session.expire_all()
+        stored = [{"date": d.day.isoformat(), "working": d.working, "name": d.name} for d in db.session.scalars(
+            select(CalendarDay).where(CalendarDay.day >= dt.date(YEAR, 1, 1), CalendarDay.day <= dt.date(YEAR, 12, 31))
+            .order_by(CalendarDay.day))]
+        assert stored in (sorted(lists[0], key=lambda d: d["date"]), sorted(lists[1], key=lambda d: d["date"]))
+        changes = db.session.scalars(select(CalendarChange).where(CalendarChange.year == YEAR,
+                                                                  CalendarChange.id >= first)
+                                     .order_by(CalendarChange.id)).all()
+        assert json.loads(changes[-1].new_days) == stored
+        for earlier, later in zip(changes, changes[1:], strict=False):
+            assert json.loads(later.old_days) == json.loads(earlier.new_days)
+        _clear()
+        db.session.add(CalendarChange(year=YEAR, old_days=changes[-1].new_days, new_days="[]", via="cli"))
+        db.session.commit()  # the clearing is recorded too, so the chain check holds next round

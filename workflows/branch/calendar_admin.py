@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from workflows.branch.calendar import exceptions
@@ -28,6 +28,7 @@ from workflows.errors import Conflict, Invalid, Msg, NotFound
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_ENTRIES = 366
+LOCK_BASE = 0x0CA1_0000  # advisory lock keys of calendar years: LOCK_BASE + year
 MAX_NAME = 60
 VIAS = ("web", "api", "cli")
 DATA_DIR = Path(__file__).with_name("calendar_data")
@@ -185,6 +186,7 @@ def replace_year(year: int, raw: Any, actor: User | None, *, via: str = "web") -
         access.refuse(actor, f"change the calendar of {year}", access.KEEP_CALENDAR.refusal)
     try:
         entries = parse(year, raw)
+        _lock_year(year)
         old = year_entries(year)
         if old == entries:
             db.session.rollback()
@@ -207,6 +209,18 @@ def replace_year(year: int, raw: Any, actor: User | None, *, via: str = "web") -
         db.session.rollback()
         raise
     return change
+
+
+def _lock_year(year: int) -> None:
+    """Two edits of one year take turns, so the second reads what the first wrote and records it as
+    its old days: never two lists merged, never a stale history. PostgreSQL: a transaction lock on the
+    year. SQLite: a write first (it matches no row), which opens the transaction holding the database's
+    write lock before anything is read; a second writer waits for it (or answers busy)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_BASE + year})
+    else:
+        db.session.execute(update(CalendarDay).where(CalendarDay.day == dt.date(1, 1, 1))
+                           .values(working=CalendarDay.working).execution_options(synchronize_session=False))
 
 
 def _dump(entries: list[Entry]) -> str:
