@@ -134,3 +134,11 @@ def test_the_administrator_keeps_the_calendar_too(web, empty_2032) -> None:
     assert resp.status_code == 302 and _stored() == [("2032-05-03", False, "劳动节 Labour Day")]
     page = web.client.get(f"/admin/calendar/{YEAR}").get_data(as_text=True)
     assert 'data-nav="calendar"' in page and 'id="calendar-changes"' in page
+
+
+def test_a_form_with_more_rows_than_a_year_needs_is_refused_whole(web, empty_2032) -> None:
+    web.login("office")
+    dates = [f"2032-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)][:400]
+    resp = web.post(f"/admin/calendar/{YEAR}/edit", {"date": dates, "kind": ["holiday"] * 400, "name": [""] * 400},
+                    follow_redirects=True)
+    assert "一年最多录入366个节假日和调休日" in resp.get_data(as_text=True) and _stored() == []

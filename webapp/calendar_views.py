@@ -114,6 +114,9 @@ def edit(year: int):
                 for e in calendar_admin.year_entries(year)]
         return _edit_page(year, rows + _blank(BLANK_ROWS), {})
     rows = _posted_rows()
+    if rows is None:  # more rows than a year can need: refused whole, nothing dropped silently
+        flash(_("A year has at most %(n)d holidays and make-up days.", n=calendar_admin.MAX_ENTRIES), "error")
+        return redirect(url_for("calendar.edit", year=year))
     kept = [(i, row) for i, row in enumerate(rows) if not row["remove"] and (row["date"] or row["name"])]
     raw = [{"date": row["date"], "working": row["kind"] or None, "name": row["name"]} for _, row in kept]
     try:
@@ -132,11 +135,14 @@ def _blank(n: int) -> list[dict[str, Any]]:
     return [{"date": "", "kind": "holiday", "name": "", "remove": False} for _ in range(n)]
 
 
-def _posted_rows() -> list[dict[str, Any]]:
+def _posted_rows() -> list[dict[str, Any]] | None:
+    """The form's rows as typed; None when there are more than any year needs."""
     form = request.form
     dates, kinds, names = form.getlist("date"), form.getlist("kind"), form.getlist("name")
     removed = set(form.getlist("remove"))
-    count = min(max(len(dates), len(kinds), len(names)), MAX_ROWS)
+    count = max(len(dates), len(kinds), len(names))
+    if count > MAX_ROWS:
+        return None
 
     def at(values: list[str], i: int) -> str:
         return values[i][:200] if i < len(values) else ""
