@@ -111,11 +111,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.user_loader(people.signed_in)
 
     from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, template_helpers
+    from . import calendar_views as calendar_pages
     from .inputs import register as register_inputs
     from .processes import register as register_family_pages
 
     register_inputs(app)  # before the blueprints' own checks, which log the path
-    for module in (auth, inbox, cases, audit_views, admin, profile, designer):
+    for module in (auth, inbox, cases, audit_views, admin, calendar_pages, profile, designer):
         app.register_blueprint(module.bp)
     register_family_pages(app)
     _rate_limit_check(app)

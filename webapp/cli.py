@@ -105,6 +105,31 @@ def register(app: Flask) -> None:
         for username, name, roles in logins:
             click.echo(f"  {username:<12} {name:<14} {roles}")
 
+    @app.cli.group("calendar")
+    def calendar_group() -> None:
+        """The working-day calendar: public holidays and make-up working days."""
+
+    @calendar_group.command("load")
+    @click.argument("year", type=int)
+    @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                  help="A schedule file ({\"year\", \"days\": [...]} or a list of days); default: the bundled one.")
+    def calendar_load(year: int, path: Path | None) -> None:
+        """Replace a year's exceptions with a schedule file (recorded as a change via cli)."""
+        from workflows.branch import calendar_admin
+
+        try:
+            change = calendar_admin.load_schedule(year, path)
+        except (Invalid, NotFound) as exc:
+            lines = [str(exc.message)] + [f"  {key}: {value}" for key, value in exc.fields.items()]
+            raise click.ClickException("\n".join(lines)) from None
+        if change is None:
+            click.echo(f"{year}: nothing changed")
+        else:
+            days = calendar_admin.year_entries(year)
+            holidays = sum(1 for d in days if not d.working)
+            click.echo(f"{year}: {holidays} weekday holidays, {len(days) - holidays} make-up working days; "
+                       f"{sum(calendar_admin.month_counts(year))} working days in the year")
+
     @app.cli.group("audit")
     def audit_group() -> None:
         """Audit trail."""

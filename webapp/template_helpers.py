@@ -281,7 +281,7 @@ def register(app: Flask) -> None:
     # what the navigation offers follows the same rules as the pages (workflows.access)
     app.jinja_env.globals.update(works_cases=access.works_cases, may_search_cases=access.may_search_cases,
                                  may_read_security_log=access.may_read_security_log,
-                                 may_administer=access.may_administer,
+                                 may_administer=access.may_administer, may_keep_calendar=access.may_keep_calendar,
                                  may_design=access.may_design, may_deploy=access.may_deploy)
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["unit_kind"] = unit_kind

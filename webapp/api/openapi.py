@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..processes import api_modules
-from . import bulk, directory, docs, forms, instances, processes, records, schema, search, settings, tasks
+from . import bulk, calendar, directory, docs, forms, instances, processes, records, schema, search, settings, tasks
 
-MODULES = (processes, forms, tasks, bulk, instances, search, records, directory, settings, docs)
+MODULES = (processes, forms, tasks, bulk, instances, search, records, directory, settings, calendar, docs)
 
 # The group each area's operations are listed under in the documentation page.
 TAGS = {"processes": "processes", "forms": "processes", "tasks": "tasks", "bulk": "tasks", "instances": "cases",
-        "search": "cases", "records": "records", "directory": "people", "settings": "settings", "docs": "docs"}
+        "search": "cases", "records": "records", "directory": "people", "settings": "settings", "calendar": "calendar",
+        "docs": "docs"}
 
 
 def _tagged(module: Any) -> dict[str, Any]:

@@ -17,7 +17,8 @@ def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
 # Every code the body's `error` may hold, and what a program may do about it (stable: never renamed).
 ERROR_CODES: dict[str, str] = {
     "unauthorized": "401: no token, or a bad, revoked or expired one",
-    "forbidden": "403: your roles do not open this area (administrators, auditors, designers)",
+    "forbidden": "403: your roles do not open this area (administrators, auditors, designers; the calendar: the "
+                 "office and administrators)",
     "no_part": "403: you have no part in this case or task",
     "may_not_start": "403: your roles may not start this process",
     "segregation_of_duties": "403: you started this case, it concerns you, or you already decided an earlier step",
@@ -105,6 +106,9 @@ FIELD_CODES: dict[str, str] = {
     "not_a_working_day": "a day off in the branch calendar (a weekend or a public holiday)",
     "future_day": "a day that has not come yet",
     "already_covered": "approved leave or a recorded absence already covers that day (or half day)",
+    "not_a_weekday": "a public holiday on a Saturday or Sunday (the calendar: weekends are days off anyway)",
+    "not_a_weekend": "a make-up working day on a weekday (the calendar: weekdays are working days anyway)",
+    "duplicate": "the same value listed more than once (a date in a calendar year)",
     "invalid": "any other problem: read the message",
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workflows.branch import accounts
+from workflows.branch import accounts, calendar_admin
 from workflows.branch.models import OrgUnit, Role, User, UserRole
 from workflows.branch.roles import ROLES
 from workflows.db import db
@@ -43,8 +43,10 @@ def _user(username: str, full_name: str, roles: list[str], unit: OrgUnit | None,
 
 
 def seed_demo(with_cases: bool = True) -> list[tuple[str, str, str]]:
-    """Create the demo branch once; returns (username, name, roles) for the login list."""
+    """Create the demo branch once; returns (username, name, roles) for the login list. The bundled
+    holiday schedules are loaded into every year nobody has edited yet."""
     ensure_roles()
+    calendar_admin.load_bundled_if_empty()
     if db.session.scalars(select(User).where(User.username == "gm")).first() is not None:
         return demo_logins()
     pw = accounts.hash_password(DEMO_PASSWORD)

@@ -70,6 +70,12 @@ def may_administer(user: User) -> bool:
     return user.has_role("admin")
 
 
+def may_keep_calendar(user: User) -> bool:
+    """The working-day calendar: the administrator, and the office, which keeps attendance (HR)
+    and loads each year's official holiday schedule. Everyone signed in may read it."""
+    return user.has_role("admin", "office")
+
+
 def may_design(user: User) -> bool:
     """The designer's pages: versions, the modeler, validate, compare (administrators may look)."""
     return user.has_role("designer", "admin")
@@ -149,6 +155,8 @@ AUDIT = Permission("audit", may_search_cases, "only auditors may open this page"
 SECURITY_LOG = Permission("security_log", may_read_security_log,
                           "only auditors and administrators may open this page")
 ADMINISTER = Permission("administer", may_administer, "only administrators may open this page")
+KEEP_CALENDAR = Permission("keep_calendar", may_keep_calendar,
+                           "only administrators and the office may change the working-day calendar")
 DESIGN = Permission("design", may_design, "Only process designers may open the designer.")
 DEPLOY = Permission("deploy", may_deploy, "Only process designers may deploy.")
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from workflows import processes
+from workflows.branch.calendar import working_deadline
 from workflows.branch.models import OrgUnit, User
 from workflows.cases import assignment, audit
 from workflows.cases.context import CaseContext
@@ -120,6 +121,10 @@ def _unit_name(unit_id: int) -> str:
 
 
 def _due(meta: TaskMeta, start: dt.datetime) -> dt.datetime | None:
+    """``dueDate`` counts calendar time; ``dueWorkingDays`` counts the branch's working days (a task
+    created on Friday afternoon with 1 is due on Monday afternoon, over a holiday week later)."""
+    if meta.due_working_days:
+        return working_deadline(start, meta.due_working_days)
     if not meta.due:
         return None
     try:

@@ -209,8 +209,19 @@ def _check_gateways(root: etree._Element, filename: str) -> None:
                     element=label(gw), filename=filename)
 
 
+MAX_DUE_WORKING_DAYS = 60  # as working_days_later: longer is a mistake, not a deadline
+
+
 def _check_due_dates(meta: ProcessMeta, filename: str) -> None:
     for task in meta.tasks.values():
+        if task.due_working_days is not None:
+            if task.due:
+                raise DefinitionError("set camunda:dueDate or the property dueWorkingDays, not both",
+                                      element=f"{task.id} ({task.name})", filename=filename)
+            if not 1 <= task.due_working_days <= MAX_DUE_WORKING_DAYS:
+                raise DefinitionError(f"dueWorkingDays must be 1 to {MAX_DUE_WORKING_DAYS} working days, "
+                                      f"not {task.due_working_days}", element=f"{task.id} ({task.name})",
+                                      filename=filename)
         if task.due:
             try:
                 parse_duration(task.due)

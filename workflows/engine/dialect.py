@@ -101,6 +101,7 @@ class TaskMeta:
     candidate_groups: tuple[CandidateGroup, ...] = ()
     assignee: Assignee | None = None
     due: str | None = None  # camunda:dueDate, an ISO 8601 duration
+    due_working_days: int | None = None  # property dueWorkingDays: due n working days later (branch calendar)
     documentation: str = ""
     multi: bool = False  # a multi-instance task: each instance is its own performer's step
     bulk: bool = False  # may be completed in bulk from the inbox
@@ -216,6 +217,17 @@ def _properties(node: etree._Element) -> dict[str, str]:
     }
 
 
+def _working_days(props: dict[str, str], owner: str) -> int | None:
+    """``dueWorkingDays``: a whole number of working days (its range is a deploy check)."""
+    text = props.get("dueWorkingDays", "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9]{1,4}", text):
+        raise DefinitionError(f"dueWorkingDays must be a whole number of working days, not {text[:20]!r}",
+                              element=owner)
+    return int(text)
+
+
 def _task(ut: etree._Element, lanes: dict[str, str]) -> TaskMeta:
     tid = ut.get("id") or ""
     props = _properties(ut)
@@ -227,6 +239,7 @@ def _task(ut: etree._Element, lanes: dict[str, str]) -> TaskMeta:
     return TaskMeta(
         id=tid, name=ut.get("name") or tid, lane=lanes.get(tid), form=form, candidate_groups=groups,
         assignee=parse_assignee(ut.get(f"{{{CAMUNDA_NS}}}assignee")), due=ut.get(f"{{{CAMUNDA_NS}}}dueDate"),
+        due_working_days=_working_days(props, label(ut)),
         documentation=(doc.text or "").strip() if doc is not None else "",
         multi=ut.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None,
         bulk=props.get("bulk", "").lower() == "true",
