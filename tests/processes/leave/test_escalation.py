@@ -37,6 +37,8 @@ def test_a_friday_request_escalates_on_monday_not_saturday() -> None:
     on(week(50, 4), hour=10)  # Friday 10:00
     instance = start(person(), "personal", week(51, 1))
     task = open_task(instance, "Task_FirstApproval")
+    # the inbox's due date says the same (dueWorkingDays): Monday 10:00 in Shanghai, 02:00 UTC
+    assert task.due_at.replace(microsecond=0) == dt.datetime.combine(week(51, 0), dt.time(2))
     on(week(50, 5), hour=12)  # Saturday noon: a calendar day later, but no working day yet
     _sweep()
     assert task.escalated_at is None and _notices("region11", instance) == []
