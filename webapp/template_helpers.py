@@ -221,13 +221,15 @@ def amount(value: Any) -> str:
 
 
 def inbox_counts_for_request() -> dict[str, int]:
-    """The signed-in user's inbox counts, computed once per request."""
+    """The signed-in user's inbox counts, computed once per request (and kept a few seconds)."""
     from flask import g
 
+    from workflows.cases.counts_cache import counts_for
     from workflows.cases.inbox import counts
 
     if "inbox_counts" not in g:
-        g.inbox_counts = counts(current_user)
+        user = current_user._get_current_object()
+        g.inbox_counts = counts_for(user.id, lambda: counts(user))
     return g.inbox_counts
 
 

@@ -20,8 +20,8 @@ def upgrade():
         batch_op.create_index('ix_human_task_assignee_case', ['assigned_user_id', 'instance_id'], unique=False)
         batch_op.create_index('ix_human_task_claimer_case', ['claimed_by_id', 'instance_id'], unique=False)
         batch_op.create_index('ix_human_task_escalated_case', ['escalated_to_id', 'instance_id'], unique=False,
-                              sqlite_where=sa.text('escalated_to_id IS NOT NULL'),
-                              postgresql_where=sa.text('escalated_to_id IS NOT NULL'))
+                              sqlite_where=sa.text('escalated_at IS NOT NULL'),
+                              postgresql_where=sa.text('escalated_at IS NOT NULL'))
 
 
 def downgrade():

@@ -105,27 +105,37 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
         conditions.append(or_(ProcessInstance.title.ilike(like), HumanTask.name.ilike(like)))
     if f.overdue:
         conditions += [HumanTask.due_at.is_not(None), HumanTask.due_at < now()]
-    if known_total is not None and not filtered:
-        total = known_total
-    else:
-        total = db.session.scalar(
-            select(func.count(HumanTask.id)).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(*conditions)) or 0
+    counted = known_total is not None and not filtered
     # both orders walk an index (done: completer, completed_at; the others: open rows by creation)
     order = (HumanTask.completed_at.desc(), HumanTask.id.desc()) if f.view == "done" \
         else (HumanTask.created_at, HumanTask.id)
     page = max(1, f.page)
-    query = (
-        select(HumanTask.id, HumanTask.instance_id, HumanTask.spec_id, HumanTask.name, HumanTask.state,
+    columns = [HumanTask.id, HumanTask.instance_id, HumanTask.spec_id, HumanTask.name, HumanTask.state,
                HumanTask.bulk, HumanTask.created_at, HumanTask.due_at, HumanTask.escalated_at,
                HumanTask.completed_at, ProcessInstance.title, ProcessDefinition.name, ProcessDefinition.version,
-               User.full_name)
+               User.full_name]
+    if not counted:  # the total rides along with the page: one statement, one reading of the matching rows
+        columns.append(func.count().over())
+    query = (
+        select(*columns)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
         .outerjoin(User, User.id == ProcessInstance.started_by_id)  # none: started by the system
         .where(*conditions).order_by(*order).limit(f.per_page).offset((page - 1) * f.per_page)
     )
-    return [InboxRow(*row) for row in db.session.execute(query)], int(total)
+    found = db.session.execute(query).all()
+    if counted:
+        total = known_total
+    elif found:
+        total = found[0][-1]
+        found = [row[:-1] for row in found]
+    elif page == 1:
+        total = 0
+    else:  # a page past the end: count on their own
+        total = db.session.scalar(
+            select(func.count(HumanTask.id)).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(*conditions)) or 0
+    return [InboxRow(*row) for row in found], int(total or 0)
 
 
 def counts(user: User) -> dict[str, int]:

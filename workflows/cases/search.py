@@ -177,7 +177,8 @@ def _ways_of_taking_part(user: User) -> list[Select]:
         select(HumanTask.instance_id).where(HumanTask.assigned_user_id == uid),
         select(HumanTask.instance_id).where(HumanTask.claimed_by_id == uid),
         select(HumanTask.instance_id).where(HumanTask.completed_by_id == uid),
-        select(HumanTask.instance_id).where(HumanTask.escalated_to_id == uid),
+        # escalated_at is set with escalated_to_id: naming it reaches the index of escalated rows only
+        select(HumanTask.instance_id).where(HumanTask.escalated_at.is_not(None), HumanTask.escalated_to_id == uid),
     ]
     roles = sorted(user.roles)
     if roles:
