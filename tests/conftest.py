@@ -257,3 +257,43 @@ def chromium() -> Iterator[Any]:
     holder = Chromium()
     yield holder
     holder.close()
+
+
+def open_task(instance: Any, spec_id: str) -> Any:
+    """The case's open task at ``spec_id`` (fails naming the open ones when there is none)."""
+    from workflows.cases.models import HumanTask
+
+    task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                      HumanTask.spec_id == spec_id,
+                                                      HumanTask.state == "open")).first()
+    assert task is not None, f"no open {spec_id}; open: {open_specs(instance)}"
+    return task
+
+
+def open_specs(instance: Any) -> list[str]:
+    from workflows.cases.models import HumanTask
+
+    return sorted(db.session.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance.id,
+                                                                     HumanTask.state == "open")))
+
+
+def clear_calendar_year(year: int) -> None:
+    """Remove a year's calendar exceptions (tests that edit a year start and end from none)."""
+    import datetime
+
+    from sqlalchemy import delete
+
+    from workflows.branch.models import CalendarDay
+
+    db.session.execute(delete(CalendarDay).where(CalendarDay.day >= datetime.date(year, 1, 1),
+                                                 CalendarDay.day <= datetime.date(year, 12, 31)))
+    db.session.commit()
+
+
+@pytest.fixture
+def empty_2032() -> Iterator[None]:
+    """The calendar year 2032 without exceptions, before and after the test."""
+    clear_calendar_year(2032)
+    yield
+    db.session.rollback()
+    clear_calendar_year(2032)

@@ -7,10 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 
-import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from workflows.branch.models import CalendarChange, CalendarDay
 from workflows.cases.models import SecurityEvent
@@ -19,18 +17,6 @@ from workflows.db import db
 YEAR = 2032
 
 
-def _clear() -> None:
-    db.session.execute(delete(CalendarDay).where(CalendarDay.day >= dt.date(YEAR, 1, 1),
-                                                 CalendarDay.day <= dt.date(YEAR, 12, 31)))
-    db.session.commit()
-
-
-@pytest.fixture
-def empty_2032() -> Iterator[None]:
-    _clear()
-    yield
-    db.session.rollback()
-    _clear()
 
 
 def _stored() -> list[tuple[str, bool, str]]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-from tests.conftest import user
+from tests.conftest import clear_calendar_year, user
 from workflows.branch.models import CalendarChange, CalendarDay
 from workflows.cases.models import SecurityEvent
 from workflows.db import db
@@ -21,18 +20,6 @@ HOLIDAY = {"date": "2032-10-01", "working": False, "name": "国庆节 National D
 MAKE_UP = {"date": "2032-10-09", "working": True, "name": "国庆节调休"}  # a Saturday
 
 
-def _clear() -> None:
-    db.session.execute(delete(CalendarDay).where(CalendarDay.day >= dt.date(YEAR, 1, 1),
-                                                 CalendarDay.day <= dt.date(YEAR, 12, 31)))
-    db.session.commit()
-
-
-@pytest.fixture
-def empty_2032() -> Iterator[None]:
-    _clear()
-    yield
-    db.session.rollback()
-    _clear()
 
 
 def put(api, username: str, body, lang: str = "en"):
@@ -192,6 +179,6 @@ def test_two_edits_of_a_year_at_once_take_turns_and_never_merge(live_server: str
         assert json.loads(changes[-1].new_days) == stored
         for earlier, later in zip(changes, changes[1:], strict=False):
             assert json.loads(later.old_days) == json.loads(earlier.new_days)
-        _clear()
+        clear_calendar_year(YEAR)
         db.session.add(CalendarChange(year=YEAR, old_days=changes[-1].new_days, new_days="[]", via="cli"))
         db.session.commit()  # the clearing is recorded too, so the chain check holds next round

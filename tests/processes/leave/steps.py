@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from tests.conftest import unique_username, user
+from tests.conftest import open_specs, open_task, unique_username, user  # noqa: F401 - the steps' own
 from workflows.branch import accounts
 from workflows.branch.models import CalendarDay, StoredSetting, User, UserRole
 from workflows.cases import commands as cases
 from workflows.cases.forms import Upload
-from workflows.cases.models import HumanTask, ProcessInstance
+from workflows.cases.models import ProcessInstance
 from workflows.db import db
 from workflows.engine import clock
 from workflows.processes.leave.approvers import BRANCH_APPROVER
@@ -74,17 +74,6 @@ def start(who: User, kind: str, first: dt.date, last: dt.date | None = None, **k
     return cases.start_case(PROCESS, who, request(kind, first, last, **kw), uploads=uploads)
 
 
-def open_task(instance: ProcessInstance, spec_id: str) -> HumanTask:
-    task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                      HumanTask.spec_id == spec_id,
-                                                      HumanTask.state == "open")).first()
-    assert task is not None, f"no open {spec_id}; open: {open_specs(instance)}"
-    return task
-
-
-def open_specs(instance: ProcessInstance) -> list[str]:
-    return sorted(db.session.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance.id,
-                                                                     HumanTask.state == "open")))
 
 
 def assignee(instance: ProcessInstance, spec_id: str) -> User:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-
+from tests.conftest import open_specs, open_task  # noqa: F401 - imported from here by many tests
 from workflows.cases import commands as cases
 from workflows.cases.forms import Upload
-from workflows.cases.models import HumanTask, ProcessInstance
-from workflows.db import db
+from workflows.cases.models import ProcessInstance
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -21,17 +19,6 @@ def registration(id_number: str, name: str = "测试客户") -> dict[str, Any]:
             "outlet": "工商银行一11网点", "accompany": "true", "institutional": "false"}
 
 
-def open_task(instance: ProcessInstance, spec_id: str) -> HumanTask:
-    task = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                      HumanTask.spec_id == spec_id,
-                                                      HumanTask.state == "open")).first()
-    assert task is not None, f"no open {spec_id}; open: {open_specs(instance)}"
-    return task
-
-
-def open_specs(instance: ProcessInstance) -> list[str]:
-    return list(db.session.scalars(select(HumanTask.spec_id).where(HumanTask.instance_id == instance.id,
-                                                                   HumanTask.state == "open")))
 
 
 def complete(instance: ProcessInstance, spec_id: str, actor: Any, data: dict[str, Any], **kw: Any) -> None:
