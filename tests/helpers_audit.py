@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask
@@ -52,3 +53,23 @@ def discard_cases(case_ids: list[int]) -> None:
     for case_id in case_ids:
         delete_case(case_id)
     checkpoints.write(verified=True)
+
+
+def counter_step_cases() -> Iterator[Callable[[], Any]]:
+    """Yields a maker of cases waiting at the counter step (its task can be claimed, which appends
+    events); the cases are discarded afterwards. A fixture body: ``yield from counter_step_cases()``."""
+    from tests.conftest import unique_id_number, user
+    from tests.processes.ownership.steps import complete, registration
+    from workflows.cases import commands as cases
+
+    made: list[int] = []
+
+    def make() -> Any:
+        instance = cases.start_case("client_ownership", user("staff05"), registration(unique_id_number()))
+        made.append(instance.id)
+        complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
+        db.session.refresh(instance)
+        return instance
+
+    yield make
+    discard_cases(made)

@@ -16,9 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.conftest import unique_id_number, user
-from tests.helpers_audit import cli, delete_case, discard_cases, sql
-from tests.processes.ownership.steps import complete, open_task, registration
+from tests.conftest import user
+from tests.helpers_audit import cli, counter_step_cases, delete_case, sql
+from tests.processes.ownership.steps import open_task
 from workflows.cases import audit, checkpoints, integrity, verify_scan
 from workflows.cases import commands as cases
 from workflows.cases.models import AuditEvent, ProcessInstance, SecurityEvent
@@ -30,17 +30,7 @@ Factory = Callable[[], ProcessInstance]
 @pytest.fixture
 def new_case() -> Iterator[Factory]:
     """Cases waiting at the counter step (its task can be claimed, which appends events)."""
-    made: list[int] = []
-
-    def make() -> ProcessInstance:
-        instance = cases.start_case("client_ownership", user("staff05"), registration(unique_id_number()))
-        made.append(instance.id)
-        complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
-        db.session.refresh(instance)
-        return instance
-
-    yield make
-    discard_cases(made)
+    yield from counter_step_cases()
 
 
 def full_run(app: Flask) -> str:
