@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from workflows.branch import accounts
 from workflows.branch.models import UNIT_KINDS, OrgUnit, User, UserRole
@@ -104,9 +105,13 @@ def by_username(username: str) -> User:
 def signed_in(user_id: str) -> User | None:
     """The active user a session's id stands for (Flask-Login's loader), or None."""
     try:
-        user = db.session.get(User, int(user_id))
+        key = int(user_id)
     except (TypeError, ValueError):
         return None
+    # with the roles and the unit in the same statement: every request asks for both (the inbox
+    # counts, the navigation), and each lazy load is one more round trip to PostgreSQL
+    user = db.session.scalars(select(User).where(User.id == key)
+                              .options(joinedload(User.role_rows), joinedload(User.unit))).unique().first()
     return user if user is not None and user.active else None
 
 

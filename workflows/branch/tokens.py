@@ -7,6 +7,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from workflows.branch.models import ApiToken, User
 from workflows.cases.forms import CONTROL_CHARACTERS, REQUIRED, has_control_characters
@@ -52,7 +53,10 @@ def authenticate(clear: str) -> tuple[User | None, Refusal | None]:
     """The user a bearer token stands for, or (None, why not)."""
     if not clear or not clear.startswith(PREFIX) or len(clear) > 200:
         return None, INVALID
-    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(clear))).first()
+    token = db.session.scalars(  # with its user, their roles and unit: one round trip, not four
+        select(ApiToken).where(ApiToken.token_hash == _hash(clear))
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows), joinedload(ApiToken.user).joinedload(User.unit))
+    ).unique().first()
     if token is None:
         return None, INVALID
     if token.revoked_at is not None:
