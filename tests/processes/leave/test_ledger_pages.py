@@ -130,3 +130,14 @@ def test_the_office_cancels_an_absence_from_the_page(web, newcomer, entry) -> No
     assert web.post(f"/attendance/absences/{row.id}/cancel", {"reason": "记录错误"}).status_code == 302
     page = web.client.get(f"/attendance?user={person.username}&{MARCH}").get_data(as_text=True)
     assert 'class="att-entry cancelled"' in page and "记录错误" in page
+
+
+def test_the_ledger_links_to_the_months_working_day_calendar(web) -> None:
+    """Anyone reading their ledger reaches the calendar of the same month (read-only for them)."""
+    web.login("staff01")
+    page = web.client.get("/attendance?year=2026&month=10").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)" id="tab-calendar">', page)
+    assert link is not None and link.group(1) == "/admin/calendar/2026/10"
+    month = web.client.get(link.group(1))
+    assert month.status_code == 200
+    assert "/admin/calendar/2026/edit" not in month.get_data(as_text=True)  # staff do not keep the calendar
