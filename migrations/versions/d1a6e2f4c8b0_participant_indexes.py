@@ -17,8 +17,10 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('human_task', schema=None) as batch_op:
-        batch_op.create_index('ix_human_task_assignee_case', ['assigned_user_id', 'instance_id'], unique=False)
-        batch_op.create_index('ix_human_task_claimer_case', ['claimed_by_id', 'instance_id'], unique=False)
+        batch_op.create_index('ix_human_task_assignee_case', ['assigned_user_id', 'instance_id'], unique=False,
+                              sqlite_where=sa.text("state <> 'open'"), postgresql_where=sa.text("state <> 'open'"))
+        batch_op.create_index('ix_human_task_claimer_case', ['claimed_by_id', 'instance_id'], unique=False,
+                              sqlite_where=sa.text("state <> 'open'"), postgresql_where=sa.text("state <> 'open'"))
         batch_op.create_index('ix_human_task_escalated_case', ['escalated_to_id', 'instance_id'], unique=False,
                               sqlite_where=sa.text('escalated_at IS NOT NULL'),
                               postgresql_where=sa.text('escalated_at IS NOT NULL'))

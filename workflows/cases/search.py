@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, joinedload, undefer
 from workflows.branch.models import User
 from workflows.branch.org import scope_unit_ids
 from workflows.cases import access, reading
+from workflows.cases.inbox import OPEN
 from workflows.cases.models import HumanTask, ProcessInstance, TaskCandidate, TaskExclusion
 from workflows.db import db
 from workflows.engine.clock import day_start
@@ -174,8 +175,12 @@ def _ways_of_taking_part(user: User) -> list[Select]:
     ways = [
         select(ProcessInstance.id).where(ProcessInstance.started_by_id == uid),
         select(ProcessInstance.id).where(ProcessInstance.subject_user_id == uid),
-        select(HumanTask.instance_id).where(HumanTask.assigned_user_id == uid),
-        select(HumanTask.instance_id).where(HumanTask.claimed_by_id == uid),
+        # given or held: open tasks through the state-led indexes, the others through their partial ones
+        # (the state is written as a constant: a partial index serves only a query that states it)
+        select(HumanTask.instance_id).where(HumanTask.state == OPEN, HumanTask.assigned_user_id == uid),
+        select(HumanTask.instance_id).where(HumanTask.state != OPEN, HumanTask.assigned_user_id == uid),
+        select(HumanTask.instance_id).where(HumanTask.state == OPEN, HumanTask.claimed_by_id == uid),
+        select(HumanTask.instance_id).where(HumanTask.state != OPEN, HumanTask.claimed_by_id == uid),
         select(HumanTask.instance_id).where(HumanTask.completed_by_id == uid),
         # escalated_at is set with escalated_to_id: naming it reaches the index of escalated rows only
         select(HumanTask.instance_id).where(HumanTask.escalated_at.is_not(None), HumanTask.escalated_to_id == uid),
