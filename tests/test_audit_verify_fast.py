@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.conftest import unique_id_number, user
-from tests.helpers_audit import cli, discard_cases
-from tests.processes.ownership.steps import complete, open_task, registration
+from tests.conftest import user
+from tests.helpers_audit import cli, counter_step_cases
+from tests.processes.ownership.steps import open_task
 from workflows.cases import audit, checkpoints, integrity, merkle, verify_scan
 from workflows.cases import commands as cases
 from workflows.cases.checkpoints import HeadTable
@@ -202,17 +202,7 @@ def test_a_heads_file_of_the_earlier_format_still_loads(store: Path) -> None:
 @pytest.fixture
 def new_case() -> Iterator[Callable[[], ProcessInstance]]:
     """Cases waiting at the counter step (its task can be claimed, which appends events)."""
-    made: list[int] = []
-
-    def make() -> ProcessInstance:
-        instance = cases.start_case("client_ownership", user("staff05"), registration(unique_id_number()))
-        made.append(instance.id)
-        complete(instance, "Task_ConfirmReservation", user("support1"), {"decision": "approve"})
-        db.session.refresh(instance)
-        return instance
-
-    yield make
-    discard_cases(made)
+    yield from counter_step_cases()
 
 
 def test_the_incremental_run_reads_exactly_the_moved_cases_and_updates_the_root(

@@ -15,7 +15,7 @@ from sqlalchemy import event, select, text
 
 from tests.conftest import unique_id_number, user
 from tests.processes.ownership.steps import PDF, registration
-from webapp.api.schema import ERROR_CODES, FIELD_CODES
+from webapp.api.schema import error_codes, field_codes
 from workflows.cases import commands, forms
 from workflows.cases.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.db import db
@@ -278,7 +278,7 @@ def test_every_code_in_the_source_is_documented() -> None:
             used.update(re.findall(r"^\s+code = \"([a-z_]+)\"", source, flags=re.MULTILINE))
             used.update(re.findall(r"Refusal\(\"([a-z_]+)\"", source))
     used -= {"wrong_credentials", "throttled", "invalid_token", "revoked", "expired", "account_disabled"}  # 401s
-    assert used - set(ERROR_CODES) - set(FIELD_CODES) == set()
+    assert used - set(error_codes()) - set(field_codes()) == set()
     doc = (ROOT / "README.md").read_text("utf-8")
     assert [code for code in ("segregation_of_duties", "not_a_candidate", "already_completed", "claimed_by_other",
                               "changed_by_other", "unknown_field", "required", "file_type") if code not in doc] == []
@@ -292,3 +292,15 @@ def test_the_error_schema_lists_the_codes(api) -> None:
         assert f"`{code}`" in schema["properties"]["error"]["description"]
     for code in ("required", "too_long", "pattern", "not_an_option", "file_type", "unknown_field", "invalid"):
         assert f"`{code}`" in schema["properties"]["field_codes"]["description"]
+
+
+def test_a_familys_own_codes_are_in_the_error_schema() -> None:
+    """A family declares its refusal codes (``Family.error_codes``, ``field_codes``); the platform lists them."""
+    from webapp.api.openapi import spec
+    from workflows.processes import leave
+
+    error = spec("http://127.0.0.1")["components"]["schemas"]["Error"]["properties"]
+    for code in leave.FAMILY.error_codes:
+        assert f"`{code}`" in error["error"]["description"], code
+    for code in leave.FAMILY.field_codes:
+        assert f"`{code}`" in error["field_codes"]["description"], code

@@ -33,27 +33,9 @@ ERROR_CODES: dict[str, str] = {
     "not_held": "409: you do not hold this task, so you cannot release it",
     "confirmation_required": "409: warnings to read first; send `confirm_warnings` to go on",
     "conflict": "409: another conflict (e.g. two deployments at once)",
-    "already_cancelled": "409: the absence was already cancelled",
     "invalid": "422: the data is wrong; `fields` and `field_codes` name each field",
     "refused": "422: a business rule refused the request; `figures` holds its numbers",
     "process_failed": "422: the process could not run with this data (a diagram's expression failed)",
-    # leave requests (refused at submission or after a correction; `figures` holds the numbers)
-    "leave_not_in_advance": "422: leave starts on or before today (`figures`: first, today); sick and "
-                            "work-injury leave may be late with the certificate",
-    "leave_too_late": "422: late leave filed more than 30 days after its first day (`figures`: days, start)",
-    "leave_balance_exceeded": "422: personal leave over the yearly limit (`figures`: year, limit, approved, "
-                              "pending, remaining, requested)",
-    "leave_overlap": "422: another pending or approved leave of the person shares a day (`figures`: case, start, end)",
-    "leave_certificate_required": "422: sick or work-injury leave without the hospital's certificate",
-    "leave_hospital_level": "422: sick leave needs a district-level or higher hospital",
-    "leave_no_working_days": "422: the dates hold no working day of the branch calendar",
-    "leave_half_day_span": "422: a half day must start and end on the same day",
-    "leave_dates_order": "422: the leave ends before it starts",
-    "leave_dates_missing": "422: the leave dates are missing",
-    "leave_too_long": "422: a request covers at most a year and starts within a year",
-    "leave_type_unknown": "422: not a leave type",
-    "leave_no_approver": "422: nobody in the branch can approve this person's leave (name a branch leave approver)",
-    "leave_no_requester": "422: leave is requested by the person taking it, not by the system",
     "bad_request": "400: the request was not understood",
     "csrf": "400: (pages only) the form expired",
     "method_not_allowed": "405: this method is not allowed here",
@@ -103,9 +85,6 @@ FIELD_CODES: dict[str, str] = {
     "not_an_object": "must be a JSON object",
     "not_json": "the body is not valid JSON",
     "too_deep": "the JSON body is nested too deeply",
-    "not_a_working_day": "a day off in the branch calendar (a weekend or a public holiday)",
-    "future_day": "a day that has not come yet",
-    "already_covered": "approved leave or a recorded absence already covers that day (or half day)",
     "not_a_weekday": "a public holiday on a Saturday or Sunday (the calendar: weekends are days off anyway)",
     "not_a_weekend": "a make-up working day on a weekday (the calendar: weekdays are working days anyway)",
     "duplicate": "the same value listed more than once (a date in a calendar year)",
@@ -138,6 +117,20 @@ ERRORS = {
 }
 
 
+def error_codes() -> dict[str, str]:
+    """The platform's error codes and those each process family declares (``Family.error_codes``)."""
+    from workflows import processes
+
+    return {**ERROR_CODES, **{k: v for f in processes.families() for k, v in f.error_codes.items()}}
+
+
+def field_codes() -> dict[str, str]:
+    """The platform's field codes and those each process family declares (``Family.field_codes``)."""
+    from workflows import processes
+
+    return {**FIELD_CODES, **{k: v for f in processes.families() for k, v in f.field_codes.items()}}
+
+
 def errors(*codes: str) -> dict[str, Any]:
     return {code: ERRORS[code] for code in (*codes, "503")}
 
@@ -150,12 +143,12 @@ BODY = {"required": False, "content": {"application/json": {"schema": ref("DataB
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string", "description": "stable code to branch on (never translated, never renamed): "
-                                                   + _code_list(ERROR_CODES)},
+                                                   + _code_list(error_codes())},
         "message": {"type": "string", "description": "for people, in the request's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "field (or parameter) → message for people, in the request's language"},
         "field_codes": {"type": "object", "additionalProperties": {"type": "string"},
-                        "description": "the same fields → stable code: " + _code_list(FIELD_CODES)},
+                        "description": "the same fields → stable code: " + _code_list(field_codes())},
         "figures": {"type": "object", "additionalProperties": True,
                     "description": "`refused` only: the figures behind the refusal (e.g. the days left)"}}},
     "DataBody": {"type": "object", "properties": {

@@ -48,3 +48,6 @@ class Family:
     # rows); rows are what verify_rows(session, case ids) gave for the case: one query per batch of cases
     verify_records: Callable[..., None] | None = None
     verify_rows: Callable[..., Mapping[int, Any]] | None = None
+    # the stable codes its refusals carry (code -> meaning), listed in the API's Error schema beside the platform's
+    error_codes: Mapping[str, str] = field(default_factory=dict)
+    field_codes: Mapping[str, str] = field(default_factory=dict)

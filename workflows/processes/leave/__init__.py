@@ -13,7 +13,7 @@ SEPARATION_PROCESS = "separation_review"
 functions = FunctionTable("leave")
 
 # The leave request's parts; `diagram` registers its functions on the table above.
-from workflows.processes.leave import approvers, demo, demo_attendance, diagram, integrity, rules  # noqa: E402,F401
+from workflows.processes.leave import approvers, codes, demo, demo_attendance, diagram, integrity, rules  # noqa: E402,F401
 
 
 def demo_samples() -> None:
@@ -38,4 +38,6 @@ FAMILY = Family(
     demo=demo_samples,
     verify_records=integrity.check_ledger,
     verify_rows=integrity.ledger_rows,
+    error_codes=codes.ERROR_CODES,
+    field_codes=codes.FIELD_CODES,
 )
