@@ -15,11 +15,11 @@ from workflows.branch import demo
 from workflows.cases.functions import FunctionTable
 from workflows.cases.functions import functions as generic
 from workflows.engine.sandbox import UnsafeExpression, check_expression, check_script
-from workflows.processes import leave, ownership
+from workflows.processes import leave, ownership, sale
 
 
 def test_production_lists_the_real_families() -> None:
-    assert processes.FAMILIES == (ownership.FAMILY, leave.FAMILY)
+    assert processes.FAMILIES == (ownership.FAMILY, leave.FAMILY, sale.FAMILY)
     keys = [f.key for f in processes.FAMILIES]
     assert len(keys) == len(set(keys))
     for family in processes.FAMILIES:

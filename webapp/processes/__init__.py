@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import Flask
 
-from . import leave, ownership
+from . import leave, ownership, sale
 from .page import NavEntry, Page
 
 __all__ = ["PAGES", "NavEntry", "Page", "api_modules", "nav_for", "register"]
 
-PAGES: tuple[Page, ...] = (ownership.PAGE, leave.PAGE)
+PAGES: tuple[Page, ...] = (ownership.PAGE, leave.PAGE, sale.PAGE)
 
 
 def nav_for(user: Any) -> list[NavEntry]:

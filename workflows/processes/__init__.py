@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from workflows.cases.functions import functions as generic_functions
-from workflows.processes import leave, ownership
+from workflows.processes import leave, ownership, sale
 from workflows.processes.family import Family, StartCheck, StartRequest
 
 __all__ = ["FAMILIES", "Family", "StartCheck", "StartRequest", "families", "family_of", "register", "unregister"]
 
-FAMILIES: tuple[Family, ...] = (ownership.FAMILY, leave.FAMILY)
+FAMILIES: tuple[Family, ...] = (ownership.FAMILY, leave.FAMILY, sale.FAMILY)
 
 _registered: list[Family] = []  # tests only: families plugged in by register()
 
