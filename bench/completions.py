@@ -50,9 +50,8 @@ def summary(label: str, seconds: list[float]) -> tuple[float, float, float]:
 
 
 def prepare(url: str, cases: int, inbox: int) -> None:
-    from flask_migrate import upgrade
-
     from webapp import create_app
+    from webapp.migrations_cli import upgrade
     from workflows.branch.demo import seed_demo
     from workflows.branch.models import User
     from workflows.cases import commands as case_api

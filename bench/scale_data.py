@@ -802,9 +802,9 @@ def build(url: str, task_rows: int = 1_000_000, *, users: int = 300, open_cases:
     families' template cases through the engine, then clones them. ``open_cases`` is the open
     work of the branch (it does not grow with the history). ``workers`` processes clone (fork).
     Returns counts and a long case."""
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
+    from webapp.migrations_cli import upgrade
     from workflows.branch.demo import seed_demo
     from workflows.cases import definitions
     from workflows.cases.audit import keyring

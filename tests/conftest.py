@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from webapp import create_app
+from webapp.migrations_cli import upgrade
 from workflows.branch.demo import DEMO_PASSWORD, seed_demo
 from workflows.branch.models import OrgUnit, User, UserRole
 from workflows.cases import checkpoints, definitions

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
 from tests.conftest import ROOT, TEST_AUDIT_KEY, TEST_BPMN, Browserless, user
 from tests.processes.ownership.steps import complete
 from webapp import create_app
+from webapp.migrations_cli import downgrade, upgrade
 from workflows.cases import commands as cases
 from workflows.cases import compare, decisions, definitions
 from workflows.cases.models import DecisionDefinition

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from tests.api.client import Api
@@ -19,6 +18,7 @@ from tests.conftest import ROOT, TEST_BPMN, unique_id_number, user
 from tests.processes.ownership.steps import PDF, registration
 from webapp import create_app
 from webapp.config import engine_options
+from webapp.migrations_cli import upgrade
 from workflows.branch import tokens
 from workflows.branch.models import User
 from workflows.cases import commands as cases

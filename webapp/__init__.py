@@ -10,17 +10,16 @@ from typing import Any
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from workflows.db import db, install_sqlite_pragmas
 
+from . import migrations_cli
 from .config import ROOT, Config, engine_options
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
-migrate = Migrate()
 babel = Babel()
 
 
@@ -96,7 +95,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     install_sqlite_pragmas()
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrations_cli.register(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "webapp" / "translations"))
