@@ -76,7 +76,7 @@ def case_page(instance_id: int):
     return render_template("case.html", instance=case, fields=case_fields(case, view.data, view.whole),
                            history=history_rows(case, view.events, view.whole, view.data), tasks=view.tasks,
                            attachments=view.attachments, completed=view.completed, active=view.active,
-                           event_total=view.event_total)
+                           event_total=view.event_total, decisions=view.decisions, whole=view.whole)
 
 
 @bp.route("/cases/<int:instance_id>/diagram.bpmn")

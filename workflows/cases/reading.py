@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, defer, joinedload, undefer
 
 from workflows.branch.models import OrgUnit, User
-from workflows.cases import access, alerts, assignment, commands, step_values
+from workflows.cases import access, alerts, assignment, commands, decision_view, step_values
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import ENGINE, built_for
 from workflows.cases.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance, SecurityEvent
@@ -140,6 +140,7 @@ class CaseView:
     completed: list[str]
     active: list[str]
     event_total: int = 0  # events in the whole history
+    decisions: list[decision_view.FiredDecision] = field(default_factory=list)  # tables evaluated, rows fired
 
 
 def case_view(case_id: int, user: User, ip: str | None = None, whole_history: bool = False) -> CaseView:
@@ -164,7 +165,8 @@ def case_view(case_id: int, user: User, ip: str | None = None, whole_history: bo
     files = list(db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
                                     .options(defer(Attachment.content)).order_by(Attachment.id)))
     total = len(events) if whole_history else max(instance.audit_seq, len(events))
-    return CaseView(instance, found.data, whole, events, tasks, files, completed, active, total)
+    return CaseView(instance, found.data, whole, events, tasks, files, completed, active, total,
+                    decision_view.case_decisions(instance))
 
 
 @dataclass
