@@ -40,7 +40,7 @@ def index():
                     page=page)
     counts = inbox_counts_for_request()
     rows, total = tasks(current_user, f, known_total=counts.get(view))
-    processes = definitions.latest_all()
+    processes = definitions.process_choices()
     return render_template("inbox.html", rows=rows, total=total, f=f, counts=counts, processes=processes,
                            views=VIEWS)
 

@@ -121,10 +121,11 @@ def case_decisions(instance: ProcessInstance) -> list[FiredDecision]:
                                      .order_by(AuditEvent.seq)))
     if not events:
         return []
+    link = process_decision.c
     docs = list(db.session.scalars(
-        select(DecisionDefinition).join(process_decision, process_decision.c.decision_definition_id == DecisionDefinition.id)
-        .where(process_decision.c.process_definition_id == instance.definition_id).options(undefer(DecisionDefinition.dmn_xml))
-        .order_by(DecisionDefinition.key)))
+        select(DecisionDefinition).join(process_decision, link.decision_definition_id == DecisionDefinition.id)
+        .where(link.process_definition_id == instance.definition_id)
+        .options(undefer(DecisionDefinition.dmn_xml)).order_by(DecisionDefinition.key)))
     parsed = []
     for doc in docs:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def deploy(bpmn_xml: str, dmn_xml: dict[str, str] | None = None, *, by: User | N
                                    decisions=pinned, sha256=sha, deployed_by_id=by.id if by else None)
     db.session.add(definition)
     db.session.flush()
+    forget_choices()
     return DeployResult(definition, True)
 
 
@@ -91,6 +93,33 @@ def latest(key: str, required: bool = True) -> ProcessDefinition | None:
     if found is None and required:
         raise NotFound(Msg("no deployed process '%(key)s'", key=key))
     return found
+
+
+CHOICES_FRESH_FOR = 10.0  # seconds a server process keeps the list of processes for filters
+_choices: tuple[float, list[tuple[str, str]]] | None = None
+
+
+def process_choices() -> list[tuple[str, str]]:
+    """(key, name) of every deployed process, for the inbox's process filter, which every inbox page shows:
+    kept for :data:`CHOICES_FRESH_FOR` seconds, and at once refreshed after a deploy by this server process
+    (a deploy by another one shows within that time)."""
+    global _choices
+    kept = _choices
+    if kept is not None and 0 <= time.monotonic() - kept[0] < CHOICES_FRESH_FOR:
+        return kept[1]
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.key).subquery())
+    rows = [(r.key, r.name) for r in db.session.execute(
+        select(ProcessDefinition.key, ProcessDefinition.name)
+        .join(newest, (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.v))
+        .order_by(ProcessDefinition.key))]
+    _choices = (time.monotonic(), rows)
+    return rows
+
+
+def forget_choices() -> None:
+    global _choices
+    _choices = None
 
 
 def latest_all() -> list[ProcessDefinition]:
