@@ -165,10 +165,11 @@ class _ThreadedClient:
         self._client = client
         self._pool = ThreadPoolExecutor(max_workers=1)
 
-    def _call(self, method: str, *args, **kwargs):
+    def _call(self, client_method: str, *args, **kwargs):
         db.session.commit()  # end the test's read snapshot; see what requests wrote
         try:
-            return self._pool.submit(contextvars.Context().run, getattr(self._client, method), *args, **kwargs).result()
+            return self._pool.submit(contextvars.Context().run, getattr(self._client, client_method), *args,
+                                     **kwargs).result()
         finally:
             db.session.expire_all()
 
@@ -177,6 +178,9 @@ class _ThreadedClient:
 
     def post(self, *args, **kwargs):
         return self._call("post", *args, **kwargs)
+
+    def open(self, *args, **kwargs):  # any method: open(path, method="PUT", …)
+        return self._call("open", *args, **kwargs)
 
 
 class Browserless:

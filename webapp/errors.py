@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from workflows.cases import access
 from workflows.db import is_busy, recover
@@ -35,6 +36,21 @@ def respond(status: int, code: str, message: str, fields: dict[str, str] | None 
             body["figures"] = figures
         return jsonify(body), status
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def _exists(exc: MethodNotAllowed) -> bool:
+    """Whether the path matches a route for one of the methods Werkzeug says it allows: Werkzeug checks the
+    method before the converters, so a PUT to /calendar/41459322596 would be "not allowed" where a GET is 404."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in exc.valid_methods or ():
+        try:
+            adapter.match(request.path, method=method)
+            return True
+        except RequestRedirect:
+            return True
+        except HTTPException:
+            continue
+    return False
 
 
 def register(app: Flask) -> None:
@@ -64,6 +80,8 @@ def register(app: Flask) -> None:
             413: _("The upload is too large."),
             429: _("Too many requests; please slow down."),
         }
+        if isinstance(exc, MethodNotAllowed) and not _exists(exc):
+            exc = NotFound()  # an id no route accepts (too large for its column) is not there for any method
         code = exc.code or 500
         body, status = respond(code, (exc.name or "error").lower().replace(" ", "_"),
                                messages.get(code, exc.description or ""))

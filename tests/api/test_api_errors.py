@@ -304,3 +304,16 @@ def test_a_familys_own_codes_are_in_the_error_schema() -> None:
         assert f"`{code}`" in error["error"]["description"], code
     for code in leave.FAMILY.field_codes:
         assert f"`{code}`" in error["field_codes"]["description"], code
+
+
+def test_an_id_no_route_accepts_is_not_found_for_every_method(api) -> None:
+    """Werkzeug checks the method before the converters: a PUT to a year too large for its column had answered
+    405 where a GET answers 404. A path that exists still answers 405 to a method it lacks."""
+    office = api("office")
+    for method in ("get", "put", "patch", "delete"):
+        response = office.client.open("/api/v1/calendar/41459322596", method=method.upper(), headers=office.headers,
+                                      json={})
+        assert (method, response.status_code, response.get_json()["error"]) == (method, 404, "not_found")
+    lacking = office.client.open("/api/v1/calendar/2026", method="PATCH", headers=office.headers, json={})
+    assert lacking.status_code == 405 and lacking.get_json()["error"] == "method_not_allowed"
+    assert "PUT" in lacking.headers["Allow"]

@@ -41,19 +41,25 @@ def warnings(alerts: list[Any]) -> list[dict[str, Any]]:
             for w in alert_rows(alerts, api_user())]
 
 
-def task(row: Any, instance: Any, forms: dict[tuple[int, str], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """A task (or an inbox row) of ``instance`` as the task list answers it. ``forms`` keeps the
-    form of each (definition, step) once for a page of tasks: fifty tasks share a few forms."""
-    key = (instance.definition_id, row.spec_id)
+def task(row: Any, instance: Any = None, forms: dict[tuple[int, str], list[dict[str, Any]]] | None = None
+         ) -> dict[str, Any]:
+    """A task of ``instance``, or an inbox row (``instance`` None: the row carries its case's title, process
+    and version), as the task list answers it. ``forms`` keeps the form of each (definition, step) once for a
+    page of tasks: fifty tasks share a few forms."""
+    definition_id = instance.definition_id if instance is not None else row.definition_id
+    key = (definition_id, row.spec_id)
     form = forms.get(key) if forms is not None else None
     if form is None:
-        meta = definitions.built_for(instance.definition).meta.tasks.get(row.spec_id)
+        built = definitions.built_for(instance.definition) if instance is not None \
+            else definitions.built_by_id(row.definition_id, row.definition_sha256)
+        meta = built.meta.tasks.get(row.spec_id)
         form = [field(ff) for ff in (meta.form if meta else [])]
         if forms is not None:
             forms[key] = form
     return {
         "id": row.id, "name": bilingual(row.name), "task_key": row.spec_id, "state": row.state,
-        "instance_id": row.instance_id, "case_title": instance.title, "process_key": instance.process_key,
+        "instance_id": row.instance_id, "case_title": instance.title if instance is not None else row.case_title,
+        "process_key": instance.process_key if instance is not None else row.process_key,
         "created_at": iso(row.created_at), "due_at": iso(row.due_at),
         "overdue": bool(row.due_at and row.state == "open" and row.due_at < now()),
         "bulk": bool(row.bulk), "form": form,

@@ -92,6 +92,9 @@ class InboxRow:
     process_name: str
     process_version: int
     started_by: str | None  # None: the system started the case
+    process_key: str = ""
+    definition_id: int = 0
+    definition_sha256: str = ""  # with definition_id: the built spec from the engine's cache, no query
 
 
 def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[list[InboxRow], int]:
@@ -113,7 +116,7 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
     columns = [HumanTask.id, HumanTask.instance_id, HumanTask.spec_id, HumanTask.name, HumanTask.state,
                HumanTask.bulk, HumanTask.created_at, HumanTask.due_at, HumanTask.escalated_at,
                HumanTask.completed_at, ProcessInstance.title, ProcessDefinition.name, ProcessDefinition.version,
-               User.full_name]
+               User.full_name, ProcessInstance.process_key, ProcessInstance.definition_id, ProcessDefinition.sha256]
     if not counted:  # the total rides along with the page: one statement, one reading of the matching rows
         columns.append(func.count().over())
     query = (
