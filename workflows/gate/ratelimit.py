@@ -2,7 +2,8 @@
 
 A fixed window per caller and rule (``1800 per minute``): by default one
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING hits`` in the database (SQLite ≥ 3.35 and
-PostgreSQL), on a connection of its own and committed at once, so it neither joins nor waits
+PostgreSQL), on a connection of its own and committed at once (on PostgreSQL an autocommit
+connection kept for counting), so it neither joins nor waits
 for the request's own transaction (the API counts a request before it has written anything).
 With a ``limits`` storage URI instead (``redis://host:6379``, as Flask-Limiter takes), the same
 windows are counted there. A busy database or an unreachable store lets the request through:
@@ -20,9 +21,9 @@ from functools import lru_cache
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import delete
+from sqlalchemy import URL, Engine, create_engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from workflows.db import db, is_busy
 from workflows.engine.clock import now, now_utc
@@ -71,20 +72,29 @@ def _hit_database(who: str, item: RateLimitItem) -> Verdict:
              .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1})
              .returning(table.c.hits))
     try:
-        with db.engine.begin() as conn:  # its own connection and transaction, never the request's
-            if on_postgres:  # a count lost in a crash does no harm: do not wait for the disk (~10 ms a commit)
-                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        # its own connection, never the request's transaction; on PostgreSQL one that commits each statement
+        with (_counting_engine(db.engine.url).connect() if on_postgres else db.engine.begin()) as conn:
             hits = conn.execute(count).scalar_one()
             if hits == 1:  # a new window: this caller's earlier ones are over
                 conn.execute(delete(table).where(table.c.key == key, table.c.window_start < window))
-    except OperationalError as exc:
-        if not is_busy(exc):
+    except DBAPIError as exc:
+        if not (is_busy(exc) or exc.connection_invalidated):
             raise
-        log.warning("rate count skipped, database busy: %s", exc.orig)
+        log.warning("rate count skipped, database busy or reconnecting: %s", exc.orig)
         return Verdict(True)
     if hits <= item.amount:
         return Verdict(True)
     return Verdict(False, window + period - second, hits == item.amount + 1)
+
+
+@lru_cache(maxsize=4)
+def _counting_engine(url: URL) -> Engine:
+    """PostgreSQL connections for counting alone: each statement commits by itself (no BEGIN and COMMIT
+    round trips) and does not wait for the disk (a count lost in a crash does no harm). Without a ping on
+    checkout: a connection the server dropped fails one count, which lets its request through, and is replaced."""
+    options = " ".join(filter(None, [str(url.query.get("options") or ""), "-c synchronous_commit=off"]))
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=4, pool_pre_ping=False,
+                         connect_args={"options": options})
 
 
 @lru_cache(maxsize=4)
