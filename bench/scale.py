@@ -110,10 +110,12 @@ def targets(url: str, long_case_id: int | None) -> Targets:
         total = db.session.scalar(select(func.max(ProcessInstance.id))) or 0
         case = db.session.scalars(
             select(ProcessInstance).where(ProcessInstance.id <= total // 2, ProcessInstance.status == "completed",
+                                          ProcessInstance.process_key == "client_ownership",
                                           ProcessInstance.outcome == "End_Registered", ProcessInstance.audit_seq < 40)
             .order_by(ProcessInstance.id.desc()).limit(1)).one()
         client = db.session.scalars(
-            select(ProcessInstance).where(ProcessInstance.id <= total * 3 // 4, ProcessInstance.status == "completed")
+            select(ProcessInstance).where(ProcessInstance.id <= total * 3 // 4, ProcessInstance.status == "completed",
+                                          ProcessInstance.process_key == "client_ownership")
             .order_by(ProcessInstance.id.desc()).limit(1)).one()
         if long_case_id is None:
             long_case_id = db.session.scalar(select(AuditEvent.instance_id).group_by(AuditEvent.instance_id)
