@@ -459,9 +459,13 @@ def _id_pattern(keys: Iterable[str]) -> re.Pattern[str]:
 class Substitution:
     """One clone's replacements: business-data markers, people's names, units, ids in JSON."""
 
-    def __init__(self, texts: dict[str, str], id_maps: dict[str, dict[int, int]], id_keys: dict[str, str]) -> None:
+    def __init__(self, texts: dict[str, str], id_maps: dict[str, dict[int, int]], id_keys: dict[str, str],
+                 plain: dict[str, str] | None = None) -> None:
+        """``plain``: replacements that read the same everywhere, the engine's state included (usernames)."""
+        plain = {k: v for k, v in (plain or {}).items() if k != v}
         self.texts = {k: v for k, v in texts.items() if k != v}
-        self.ascii = {json.dumps(k)[1:-1]: json.dumps(v)[1:-1] for k, v in self.texts.items()}
+        self.ascii = {json.dumps(k)[1:-1]: json.dumps(v)[1:-1] for k, v in self.texts.items()} | plain
+        self.texts |= plain
         self.id_maps = id_maps
         self.id_keys = id_keys
         self.pattern = _id_pattern(id_keys) if id_keys else None
@@ -572,11 +576,12 @@ class Cloner:
         user_map = {t.cast[slot]: uid for slot, uid in cast.items()}
         unit_map: dict[int, int] = {}
         texts: dict[str, str] = {}
+        plain: dict[str, str] = {}
         for slot, old in t.cast.items():
             new = cast[slot]
             texts[f'"{self.people.names[old]}"'] = f'"{self.people.names[new]}"'
             if builder.usernames:
-                texts[f'"{self.people.usernames[old]}"'] = f'"{self.people.usernames[new]}"'
+                plain[f'"{self.people.usernames[old]}"'] = f'"{self.people.usernames[new]}"'
             od, nd = self.people.department.get(old), self.people.department.get(new)
             if od is not None and nd is not None and od != nd:
                 unit_map[od] = nd
@@ -593,7 +598,7 @@ class Cloner:
                 first = self.alloc.take(info.name, len(rows))
                 id_maps[info.name] = {r["id"]: first + k for k, r in enumerate(rows)}
         id_maps["attachment_id"] = id_maps.get("attachment", {})
-        sub = Substitution(texts, id_maps, {"attachment_id": "attachment", **builder.id_keys})
+        sub = Substitution(texts, id_maps, {"attachment_id": "attachment", **builder.id_keys}, plain)
 
         def when(value: dt.datetime | None) -> dt.datetime | None:
             if value is None:
