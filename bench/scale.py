@@ -8,8 +8,9 @@ Build once, measure when the machine is quiet: ``--build-only --keep --dir DIR -
 postgresql+psycopg://…/branch_scale_{size}``, then the same with ``--reuse`` instead.
 
 For each database and size it builds a fresh database of that many task rows with
-``bench.scale_data.build`` (300 users, years of finished client registrations of every shape,
-~400 open cases, a few ~900-event histories; real engine templates cloned and re-sealed),
+``bench.scale_data.build`` (300 users, years of finished client registrations and leave requests
+of every shape, ~400 open cases, a few ~900-event histories; real engine templates cloned and
+re-sealed),
 starts gunicorn with 2 workers on it, and times each operation below over ``--requests``
 requests (after 3 warm-up requests), one client at a time, as the person who would ask:
 
