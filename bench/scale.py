@@ -8,8 +8,9 @@ Build once, measure when the machine is quiet: ``--build-only --keep --dir DIR -
 postgresql+psycopg://…/branch_scale_{size}``, then the same with ``--reuse`` instead.
 
 For each database and size it builds a fresh database of that many task rows with
-``bench.scale_data.build`` (300 users, years of finished client registrations of every shape,
-~400 open cases, a few ~900-event histories; real engine templates cloned and re-sealed),
+``bench.scale_data.build`` (300 users, years of finished client registrations and leave requests
+of every shape, ~400 open cases, a few ~900-event histories; real engine templates cloned and
+re-sealed),
 starts gunicorn with 2 workers on it, and times each operation below over ``--requests``
 requests (after 3 warm-up requests), one client at a time, as the person who would ask:
 
@@ -110,10 +111,12 @@ def targets(url: str, long_case_id: int | None) -> Targets:
         total = db.session.scalar(select(func.max(ProcessInstance.id))) or 0
         case = db.session.scalars(
             select(ProcessInstance).where(ProcessInstance.id <= total // 2, ProcessInstance.status == "completed",
+                                          ProcessInstance.process_key == "client_ownership",
                                           ProcessInstance.outcome == "End_Registered", ProcessInstance.audit_seq < 40)
             .order_by(ProcessInstance.id.desc()).limit(1)).one()
         client = db.session.scalars(
-            select(ProcessInstance).where(ProcessInstance.id <= total * 3 // 4, ProcessInstance.status == "completed")
+            select(ProcessInstance).where(ProcessInstance.id <= total * 3 // 4, ProcessInstance.status == "completed",
+                                          ProcessInstance.process_key == "client_ownership")
             .order_by(ProcessInstance.id.desc()).limit(1)).one()
         if long_case_id is None:
             long_case_id = db.session.scalar(select(AuditEvent.instance_id).group_by(AuditEvent.instance_id)

@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,12 @@ class Slot:
     """A part in a template case, played in clones by someone else with the same role.
 
     ``same_department_as`` names another slot: the person is picked in that slot's
-    department (a support member of the initiator's department, say)."""
+    department (a support member of the initiator's department, say). ``derive(people, cast)``
+    names the person from the slots before it instead (a requester's own regional manager)."""
 
     role: str
     same_department_as: str | None = None
+    derive: Callable[[People, dict[str, int]], int] | None = None
 
 
 @dataclass
@@ -62,7 +65,8 @@ class Shape:
     """One way a case goes: ``run(cast, markers)`` drives a case through the engine and returns it.
 
     ``weight`` is the share among finished (or among open) cases; ``fixed`` clones a set number
-    per million task rows instead (at least one): the rare long histories."""
+    per million task rows instead (at least one): the rare long histories. A shape with neither
+    is never cloned: its template case alone stays in the database, as the engine wrote it."""
 
     name: str
     run: Callable[[Any, dict[str, Any], dict[str, str]], Any]
@@ -79,6 +83,10 @@ class FamilyBuilder:
     ``k``, distinctive strings that appear nowhere else. ``values(i, rng, markers, when)``: the
     business data of clone ``i`` for the same keys. ``id_keys``: JSON keys whose integer
     values are ids of a table the cloner copies (``{"registry_entry": "client_ownership"}``).
+    ``share``: the family's weight in the mix, relative to the other families' (of the task
+    rows of finished cases, and of the open cases). ``prepare(people)`` runs once before the
+    templates, in the app (what slots and values need from the database). ``usernames``: the
+    cast's usernames appear in the case's data (an assignee named in it) and are replaced too.
     """
 
     family_key: str
@@ -88,6 +96,9 @@ class FamilyBuilder:
     markers: Callable[[int], dict[str, str]]
     values: Callable[[int, random.Random, dict[str, str], dt.datetime], dict[str, str]]
     id_keys: dict[str, str] = field(default_factory=dict)
+    share: float = 1.0
+    prepare: Callable[[People], None] | None = None
+    usernames: bool = False
 
 
 FAMILY_BUILDERS: dict[str, FamilyBuilder] = {}
@@ -99,7 +110,7 @@ def register_builder(builder: FamilyBuilder) -> FamilyBuilder:
 
 
 def _load_builders() -> None:
-    from bench import scale_ownership  # noqa: F401 - registers itself
+    from bench import scale_leave, scale_ownership  # noqa: F401 - register themselves
 
 
 # --- results ----------------------------------------------------------------------
@@ -183,6 +194,8 @@ class People:
     department: dict[int, int | None]
     names: dict[int, str]
     unit_names: dict[int, str]
+    usernames: dict[int, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # what a family's prepare() keeps for its slots
 
     @classmethod
     def load(cls) -> People:
@@ -195,8 +208,10 @@ class People:
         by_role: dict[str, list[int]] = {}
         department: dict[int, int | None] = {}
         names: dict[int, str] = {}
+        usernames: dict[int, str] = {}
         for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
             names[user.id] = user.full_name
+            usernames[user.id] = user.username
             dept = department_of(user)
             department[user.id] = dept.id if dept is not None else None
             roles = user.roles
@@ -207,11 +222,14 @@ class People:
                     continue
                 by_role.setdefault(role, []).append(user.id)
         units = {u.id: u.name for u in db.session.scalars(select(OrgUnit))}
-        return cls(by_role, department, names, units)
+        return cls(by_role, department, names, units, usernames)
 
     def pick(self, slots: dict[str, Slot], rng: random.Random) -> dict[str, int]:
         cast: dict[str, int] = {}
         for name, slot in slots.items():  # slots naming another come after it (dict order)
+            if slot.derive is not None:
+                cast[name] = slot.derive(self, cast)
+                continue
             pool = self.by_role[slot.role]
             if slot.same_department_as is not None:
                 dept = self.department[cast[slot.same_department_as]]
@@ -261,13 +279,17 @@ class Recorder:
                                  .where(ProcessInstance.id == self.instance_id)).one()
         self.snapshots[row[0]] = (row[1], row[2], row[3], row[4])
 
-    def start(self, process_key: str, user: Any, data: dict[str, Any]) -> Any:
+    def start(self, process_key: str, user: Any, data: dict[str, Any], uploads: dict[str, Any] | None = None) -> Any:
         from workflows.cases import commands
 
-        instance = commands.start_case(process_key, user, data, via="seed")
-        self.instance_id = instance.id
-        self.snap()
+        instance = commands.start_case(process_key, user, data, uploads=uploads, via="seed")
+        self.adopt(instance.id)
         return instance
+
+    def adopt(self, instance_id: int) -> None:
+        """Follow a case the engine started on its own (a review the ledger started)."""
+        self.instance_id = instance_id
+        self.snap()
 
     def open_task(self, spec_id: str) -> Any:
         from sqlalchemy import select
@@ -437,9 +459,13 @@ def _id_pattern(keys: Iterable[str]) -> re.Pattern[str]:
 class Substitution:
     """One clone's replacements: business-data markers, people's names, units, ids in JSON."""
 
-    def __init__(self, texts: dict[str, str], id_maps: dict[str, dict[int, int]], id_keys: dict[str, str]) -> None:
+    def __init__(self, texts: dict[str, str], id_maps: dict[str, dict[int, int]], id_keys: dict[str, str],
+                 plain: dict[str, str] | None = None) -> None:
+        """``plain``: replacements that read the same everywhere, the engine's state included (usernames)."""
+        plain = {k: v for k, v in (plain or {}).items() if k != v}
         self.texts = {k: v for k, v in texts.items() if k != v}
-        self.ascii = {json.dumps(k)[1:-1]: json.dumps(v)[1:-1] for k, v in self.texts.items()}
+        self.ascii = {json.dumps(k)[1:-1]: json.dumps(v)[1:-1] for k, v in self.texts.items()} | plain
+        self.texts |= plain
         self.id_maps = id_maps
         self.id_keys = id_keys
         self.pattern = _id_pattern(id_keys) if id_keys else None
@@ -550,9 +576,12 @@ class Cloner:
         user_map = {t.cast[slot]: uid for slot, uid in cast.items()}
         unit_map: dict[int, int] = {}
         texts: dict[str, str] = {}
+        plain: dict[str, str] = {}
         for slot, old in t.cast.items():
             new = cast[slot]
             texts[f'"{self.people.names[old]}"'] = f'"{self.people.names[new]}"'
+            if builder.usernames:
+                plain[f'"{self.people.usernames[old]}"'] = f'"{self.people.usernames[new]}"'
             od, nd = self.people.department.get(old), self.people.department.get(new)
             if od is not None and nd is not None and od != nd:
                 unit_map[od] = nd
@@ -569,7 +598,7 @@ class Cloner:
                 first = self.alloc.take(info.name, len(rows))
                 id_maps[info.name] = {r["id"]: first + k for k, r in enumerate(rows)}
         id_maps["attachment_id"] = id_maps.get("attachment", {})
-        sub = Substitution(texts, id_maps, {"attachment_id": "attachment", **builder.id_keys})
+        sub = Substitution(texts, id_maps, {"attachment_id": "attachment", **builder.id_keys}, plain)
 
         def when(value: dt.datetime | None) -> dt.datetime | None:
             if value is None:
@@ -655,6 +684,7 @@ class Cloner:
 
 def _prepare(t: Template, people: People) -> Prepared:
     probes = [f'"{people.names[u]}"' for u in t.cast.values()] + list(t.markers.values()) + \
+        [f'"{people.usernames[u]}"' for u in t.cast.values() if t.builder.usernames] + \
         [f'"{k}"' for k in ("attachment_id", *t.builder.id_keys)] + ["@"]
     events_json, plain = [], []
     for ev in t.events:
@@ -687,6 +717,7 @@ class Writer:
             # as SQLAlchemy stores them: always with microseconds
             sqlite3.register_adapter(dt.datetime, lambda v: v.isoformat(" ", "microseconds"))
             sqlite3.register_adapter(dt.date, lambda v: v.isoformat())
+            sqlite3.register_adapter(Decimal, float)  # as SQLAlchemy's Numeric binds them on SQLite
 
 
     def write(self, out: dict[str, list[tuple]], order: list[str]) -> None:
@@ -771,9 +802,27 @@ def fresh_app(url: str, audit_key: str = BENCH_AUDIT_KEY) -> Any:
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": BENCH_SECRET_KEY, "AUDIT_KEY": audit_key})
 
 
+def _mix(templates: list[Template], per_task: bool) -> list[float]:
+    """Each template's weight in the mix of all families: its shape's share within its family, times
+    the family's share; with ``per_task``, the family's share is of task rows, not of cases."""
+    families: dict[str, list[Template]] = {}
+    for t in templates:
+        families.setdefault(t.builder.family_key, []).append(t)
+    scale: dict[str, float] = {}
+    for key, group in families.items():
+        total = sum(t.shape.weight for t in group)
+        if total <= 0:
+            scale[key] = 0.0
+            continue
+        per_case = sum(t.shape.weight * t.task_count for t in group) / total if per_task else 1.0
+        scale[key] = group[0].builder.share / total / max(per_case, 1e-9)
+    shares = sum(group[0].builder.share for key, group in families.items() if scale[key])
+    return [t.shape.weight * scale[t.builder.family_key] / shares for t in templates]
+
+
 def _plan(templates: list[Template], task_rows: int, open_cases: int, rng: random.Random) -> Iterator[Template]:
     """Which template each clone copies: the long histories, the open cases, then finished
-    cases by weight until the task rows reach ``task_rows``."""
+    cases by weight until the task rows reach ``task_rows`` (families mixed by their shares)."""
     fixed = [t for t in templates if t.shape.fixed_per_million]
     opened = [t for t in templates if t.shape.open and not t.shape.fixed_per_million]
     done = [t for t in templates if not t.shape.open and not t.shape.fixed_per_million]
@@ -782,12 +831,12 @@ def _plan(templates: list[Template], task_rows: int, open_cases: int, rng: rando
         for _ in range(max(1, round(t.shape.fixed_per_million * task_rows / 1_000_000))):
             tasks += t.task_count
             yield t
-    open_weights = [t.shape.weight for t in opened]
+    open_weights = _mix(opened, per_task=False)
     for _ in range(open_cases):
         t = rng.choices(opened, open_weights)[0]
         tasks += t.task_count
         yield t
-    weights = [t.shape.weight for t in done]
+    weights = _mix(done, per_task=True)
     while tasks < task_rows:
         t = rng.choices(done, weights)[0]
         tasks += t.task_count
@@ -828,6 +877,8 @@ def build(url: str, task_rows: int = 1_000_000, *, users: int = 300, open_cases:
         templates: list[Template] = []
         for builder in FAMILY_BUILDERS.values():
             if builder.process_keys & deployed:
+                if builder.prepare is not None:
+                    builder.prepare(people)
                 templates += _make_templates(builder, people, rng)
         schema = _schema()
         for t in templates:
