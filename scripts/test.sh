@@ -86,6 +86,11 @@ if [ "$(pg_admin -c "SELECT 1 FROM pg_database WHERE datname = 'branch_test'")" 
     pg_admin -c "CREATE DATABASE branch_test OWNER branch"
     echo "created database branch_test"
 fi
+# The scale builder's test (tests/test_scale_data.py) migrates and fills a database of its own.
+if [ "$(pg_admin -c "SELECT 1 FROM pg_database WHERE datname = 'branch_scale_test'")" != 1 ]; then
+    pg_admin -c "CREATE DATABASE branch_scale_test OWNER branch"
+    echo "created database branch_scale_test"
+fi
 psql -X -q -At "$PG_URL" -c 'SELECT 1' >/dev/null \
     || die "cannot log in as branch/branch over TCP: check pg_hba.conf allows scram-sha-256 or md5 on 127.0.0.1"
 echo "$PG_URL answers"
@@ -105,10 +110,11 @@ case " $* " in *no:randomly*) order=() ;; esac
 phase "Test order: random, seed $SEED (replay with TEST_SEED=$SEED ./scripts/test.sh)"
 
 phase "Tests on SQLite (pytest, TEST_DATABASE_URL unset, seed $SEED)"
-env -u TEST_DATABASE_URL "$VENV/bin/python" -m pytest "${order[@]}" "$@" || failed+=("pytest on SQLite (seed $SEED)")
+env -u TEST_DATABASE_URL -u SCALE_TEST_DATABASE_URL "$VENV/bin/python" -m pytest "${order[@]}" "$@" || failed+=("pytest on SQLite (seed $SEED)")
 
 phase "Tests on PostgreSQL (pytest, TEST_DATABASE_URL=postgresql+psycopg://.../branch_test, seed $SEED)"
 TEST_DATABASE_URL=postgresql+psycopg://branch:branch@127.0.0.1:5432/branch_test \
+SCALE_TEST_DATABASE_URL=postgresql+psycopg://branch:branch@127.0.0.1:5432/branch_scale_test \
     "$VENV/bin/python" -m pytest "${order[@]}" "$@" || failed+=("pytest on PostgreSQL (seed $SEED)")
 
 if [ "${#failed[@]}" -gt 0 ]; then
