@@ -11,4 +11,5 @@ FIELD_CODES: dict[str, str] = {
     "unknown_customer": "no active wealth customer has this ID number",
     "unknown_product": "no active wealth product has this code",
     "recording_ref": "not a double-recording reference of this sale",
+    "dates_order": "(sale register filters) `to` is before `from`",
 }

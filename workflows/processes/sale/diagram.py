@@ -80,6 +80,6 @@ def record_sale(case: CaseContext, status: str) -> int:
 
 def products_info(source: AlertSource) -> list[Alert]:
     """The start form's list of active products (code, name, rating, term): the advisor types one code."""
-    return [Alert("sale_product", Msg("%(code)s %(name)s: R%(rating)s, %(term)s months", code=p.code, name=p.name,
+    return [Alert("sale_product", Msg("%(product)s %(name)s: R%(rating)s, %(term)s months", product=p.code, name=p.name,
                                       rating=p.risk_rating, term=p.term_months))
             for p in suitability.active_products()]
