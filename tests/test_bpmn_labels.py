@@ -27,6 +27,8 @@ def labels(path: Path) -> list[tuple[str, str]]:
         if local in NOT_LABELS:
             continue
         for attr in LABEL_ATTRIBUTES:
+            if local == "output" and attr == "name":
+                continue  # a DMN output's name is the variable it sets (outcome), not a label
             text = node.get(attr)
             if text:
                 found.append((f"{local} {node.get('id', '')}", text))

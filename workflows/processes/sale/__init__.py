@@ -2,6 +2,7 @@
 suitability decision (``bpmn/suitability.dmn``), the witness step and the sale register."""
 
 from workflows.cases.functions import FunctionTable
+from workflows.errors import Msg
 from workflows.processes.family import Family
 from workflows.processes.sale import models  # noqa: F401 - the family's tables
 
@@ -9,8 +10,22 @@ SALE_PROCESS = "high_risk_sale"
 
 functions = FunctionTable("sale")
 
+# The sale process's parts; `diagram` registers its functions on the table above.
+from workflows.processes.sale import codes, diagram, suitability  # noqa: E402
+
 FAMILY = Family(
     key="sale",
     process_keys=frozenset({SALE_PROCESS}),
     functions=functions,
+    labels={  # the sale process's events and facts
+        "sale_facts": Msg("Suitability inputs computed"), "sale_assessed": Msg("Suitability decided"),
+        "sale_registered": Msg("Entered in the sale register"), "sale_date": Msg("Sale date"), "age": Msg("Age"),
+        "assessment_valid": Msg("Assessment valid"), "assessment_level": Msg("Assessment level"),
+        "product_rating": Msg("Product risk rating"), "guardian_verified": Msg("Guardian present and verified"),
+        "sale_record": Msg("Sale register entry"), "sale_status": Msg("Register status"),
+    },
+    warnings={"sale_products": diagram.products_info},
+    start_checks=(suitability.start_check,),
+    error_codes=codes.ERROR_CODES,
+    field_codes=codes.FIELD_CODES,
 )

@@ -133,13 +133,17 @@ class SaleRecord(db.Model):
     decision_rule: Mapped[str | None] = mapped_column(String(120))
     decision_row: Mapped[int | None]
     decision_inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    suitable_products: Mapped[list[str] | None] = mapped_column(JSON, default=list)  # codes the table did not refuse
     term_warning: Mapped[str | None] = mapped_column(Text)  # the advisor's warning when the horizon is short
-    disclosure: Mapped[str | None] = mapped_column(Text)  # the risk disclosure and the customer's confirmation
+    disclosure: Mapped[str | None] = mapped_column(Text)  # the risk disclosure the advisor gave
+    customer_confirmed: Mapped[bool | None]  # the customer confirmed the disclosure (normal and witnessed sales)
     declaration_text: Mapped[str | None] = mapped_column(Text)
     declaration_attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     witness_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    witness_warning: Mapped[str | None] = mapped_column(Text)  # the witness's second risk warning
     witness_statement: Mapped[str | None] = mapped_column(Text)  # the customer's confirmation after the warning
     witnessed_at: Mapped[dt.datetime | None]
+    declined_reason: Mapped[str | None] = mapped_column(Text)  # why the witness declined
     recording_ref: Mapped[str | None] = mapped_column(String(80))
     started_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
