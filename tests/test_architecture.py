@@ -6,9 +6,9 @@
 - The platform (``workflows/cases``, ``workflows/branch``) reaches a family only through the
   registry module ``workflows/processes/__init__.py``.
 - Views (``webapp/*.py``, ``webapp/processes/*.py``, ``webapp/api/*.py``) import no model module,
-  no SQLAlchemy, no SpiffWorkflow, and no ``workflows.db`` (only the factory, ``webapp/__init__.py``,
-  the settings, ``webapp/config.py``, and the app-wide error handler, ``webapp/errors.py``, which
-  ends a failed transaction, touch the database handle).
+  no SQLAlchemy, no SpiffWorkflow, and no ``workflows.db`` (only the factory, ``webapp/__init__.py``
+  and its ``migrations_cli.py``, the settings, ``webapp/config.py``, and the app-wide error handler,
+  ``webapp/errors.py``, which ends a failed transaction, touch the database handle).
 - One clock: no ``date.today()``, ``datetime.now()``, ``datetime.utcnow()`` (nor ``datetime.today()``,
   ``time.time()``, ``time.localtime()``, ``datetime.fromtimestamp()``) in ``workflows/`` or ``webapp/``
   outside ``workflows/engine/clock.py``.
@@ -31,7 +31,7 @@ PACKAGES = ("workflows", "webapp")
 
 REQUEST_STATE = {"flask.request", "flask.session", "flask.g", "flask_login.current_user"}
 PLATFORM = ("workflows/cases/", "workflows/branch/")
-FACTORY = {"webapp/__init__.py", "webapp/config.py", "webapp/errors.py"}
+FACTORY = {"webapp/__init__.py", "webapp/config.py", "webapp/errors.py", "webapp/migrations_cli.py"}
 _MODELS = re.compile(r"^workflows(\.\w+)*\.models(\.|$)")
 _CLOCK_CALLS = {("date", "today"), ("datetime", "today"), ("datetime", "now"), ("datetime", "utcnow"),
                 ("time", "time"), ("time", "localtime"), ("datetime", "fromtimestamp")}
