@@ -340,7 +340,7 @@ def _representatives(conds: list[Cond], domain: str | None) -> list[Any] | None:
 
 
 def _shown(value: Any) -> str:
-    return repr(value) if value is not OTHER else "…"
+    return repr(value) if value is not OTHER else "(any other value)"
 
 
 # --- reading the document -------------------------------------------------------------------
