@@ -14,9 +14,9 @@ def table(rules: list[tuple[list[str], list[str]]], policy: str = "UNIQUE",
           inputs: tuple[tuple[str, str, str], ...] = (("Age", "age", "integer"), ("Purpose", "purpose", "string")),
           outputs: tuple[str, ...] = ("outcome",)) -> str:
     """A table: inputs as (label, expression, typeRef), rules as ([input entries], [output entries])."""
-    cols = "".join(
-        f'<input id="In{i}" label="{label}"><inputExpression id="IE{i}"{f" typeRef={chr(34)}{t}{chr(34)}" if t else ""}>'
-        f"<text>{expr}</text></inputExpression></input>" for i, (label, expr, t) in enumerate(inputs, 1))
+    typed = [(label, expr, f' typeRef="{t}"' if t else "") for label, expr, t in inputs]
+    cols = "".join(f'<input id="In{i}" label="{label}"><inputExpression id="IE{i}"{t}>'
+                   f"<text>{expr}</text></inputExpression></input>" for i, (label, expr, t) in enumerate(typed, 1))
     cols += "".join(f'<output id="Out{i}" name="{n}" typeRef="string"/>' for i, n in enumerate(outputs, 1))
     body = ""
     for r, (ins, outs) in enumerate(rules, 1):
@@ -104,8 +104,8 @@ def test_a_missing_row_is_an_error_under_unique_and_a_warning_under_first() -> N
             (["&gt;= 18", "'general'"], ["'normal'"])]
     found = check_dmn(table(rows))  # an adult with any other purpose: at 18 and above
     assert [(p.code, p.severity, str(p.message)) for p in found] == [
-        ("gap", "error", "no rule matches Age = 18, Purpose = (any other value) (hit policy UNIQUE)"),
-        ("gap", "error", "no rule matches Age = 19, Purpose = (any other value) (hit policy UNIQUE)")]
+        ("gap", "error", "no rule matches Age = 18, Purpose ∉ {'education', 'general', 'pension'} (hit policy UNIQUE)"),
+        ("gap", "error", "no rule matches Age = 19, Purpose ∉ {'education', 'general', 'pension'} (hit policy UNIQUE)")]
     found = check_dmn(table(rows, policy="FIRST"))
     assert {(p.code, p.severity) for p in found} == {("gap", "warning")} and errors(found) == []
 

@@ -29,6 +29,7 @@ from workflows.errors import Msg, NotFound
 __all__ = ["Affected", "Replay", "replay"]
 
 BATCH = 2000
+NOT_RECORDED = "values not recorded (decided before the replay existed)"
 MAX_AFFECTED = 500  # cases listed; the counts cover them all
 
 
@@ -53,22 +54,24 @@ class Replay:
     changed: int = 0
     not_replayable: int = 0  # inputs not recorded (events older than the recording), or evaluation failed
     failures: Counter[str] = field(default_factory=Counter)  # why, for the not replayable ones
-    changes: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (output, old, new) -> cases
+    changes: Counter[tuple[str, str | None, str | None]] = field(default_factory=Counter)  # (output, old, new) -> cases
     affected: list[Affected] = field(default_factory=list)
 
     @property
     def truncated(self) -> bool:
         return self.changed > len(self.affected)
 
-    def change_rows(self) -> list[tuple[str, str, str, int]]:
-        """(output, old, new, count), the largest change first."""
-        return [(o, a, b, n) for (o, a, b), n in sorted(self.changes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    def change_rows(self) -> list[tuple[str, str | None, str | None, int]]:
+        """(output, old, new, count), the largest change first; None: no rule matched."""
+        return [(o, a, b, n) for (o, a, b), n in sorted(self.changes.items(),
+                                                        key=lambda kv: (-kv[1], str(kv[0])))]
 
 
-def shown(value: Any) -> str:
-    """An output value as the counts name it: the text itself, or how a table writes it."""
+def shown(value: Any) -> str | None:
+    """An output value as the counts name it: the text itself, or how a table writes it; None when
+    no rule matched (no output)."""
     if value is None:
-        return "(no rule)"
+        return None
     return value if isinstance(value, str) else repr(value)
 
 
@@ -107,7 +110,7 @@ def _one(row: Any, key: str, loaded: dmn.LoadedDecision, workflow: Any, report: 
     report.total += 1
     if inputs is None or outputs is None:
         report.not_replayable += 1
-        report.failures["inputs not recorded"] += 1
+        report.failures[NOT_RECORDED] += 1
         return
     try:
         rules, new = dmn.decide(loaded, dict(inputs), workflow)

@@ -339,8 +339,11 @@ def _representatives(conds: list[Cond], domain: str | None) -> list[Any] | None:
     return None
 
 
-def _shown(value: Any) -> str:
-    return repr(value) if value is not OTHER else "(any other value)"
+def _equals(label: str, value: Any, named: Any) -> str:
+    """``Age = 65``; a text the table does not name: ``Purpose ∉ {'general', 'pension'}``."""
+    if value is not OTHER:
+        return f"{label} = {value!r}"
+    return f"{label} ∉ {{{', '.join(repr(v) for v in sorted(named, key=repr))}}}"
 
 
 # --- reading the document -------------------------------------------------------------------
@@ -443,7 +446,7 @@ def _read_table(table: etree._Element, ns: str, calls: set[str],
             problems.append(Problem("expression", Msg("the input %(column)s has no expression", column=column.label),
                                     **where))
         else:
-            _expression(expression, calls, problems, where, "input")
+            _expression(expression, calls, problems, where)
     for node in table.findall(_q(ns, "output")):
         name = node.get("name") or ""
         column = _Column(node.get("id") or "", name or node.get("label") or node.get("id") or "?", "",
@@ -461,35 +464,42 @@ def _read_table(table: etree._Element, ns: str, calls: set[str],
         at = {"row": row, "rule_id": rule.element_id}
         for kind, entries, columns in (("input", rule.inputs, inputs), ("output", rule.outputs, outputs)):
             if len(entries) != len(columns):
-                problems.append(Problem("entry_count", Msg(
-                    "rule %(row)s has %(found)s %(kind)s entries for %(expected)s %(kind)s columns",
-                    row=row, found=len(entries), kind=kind, expected=len(columns)), element_id=rule.element_id,
-                    **at))
+                template = ("rule %(row)s has %(found)s input entries for %(expected)s input columns" if kind == "input"
+                            else "rule %(row)s has %(found)s output entries for %(expected)s output columns")
+                problems.append(Problem("entry_count", Msg(template, row=row, found=len(entries),
+                                                           expected=len(columns)), element_id=rule.element_id, **at))
         for (entry_id, text), column in zip(rule.inputs, inputs, strict=False):
             _entry(text, calls, problems, {**at, "column": column.label, "column_kind": "input",
                                            "element_id": entry_id})
         for (entry_id, text), column in zip(rule.outputs, outputs, strict=False):
             if text.strip():
                 _expression(text, calls, problems, {**at, "column": column.label, "column_kind": "output",
-                                                    "element_id": entry_id}, "output")
+                                                    "element_id": entry_id})
     return inputs, outputs, rules
 
 
-def _where_text(where: dict[str, Any]) -> str:
-    return f"rule {where['row']}, {where['column']}" if where.get("row") else str(where.get("column"))
+_SYNTAX = ("rule %(row)s, %(column)s: %(text)s is not a valid expression (%(detail)s)",
+           "%(column)s: %(text)s is not a valid expression (%(detail)s)")
+_UNSAFE = ("rule %(row)s, %(column)s: expression refused, %(detail)s: %(text)s",
+           "%(column)s: expression refused, %(detail)s: %(text)s")
+_BAD_ENTRY = ("rule %(row)s, %(column)s: %(text)s is not a valid entry (a value, an operator form such as '>= 65' or "
+              "\"in ['a', 'b']\", or a test with '?')")
 
 
-def _expression(text: str, calls: set[str], problems: list[Problem], where: dict[str, Any], kind: str) -> None:
+def _msg(templates: tuple[str, str], where: dict[str, Any], **params: Any) -> Msg:
+    if where.get("row"):
+        return Msg(templates[0], row=where["row"], column=where["column"], **params)
+    return Msg(templates[1], column=where["column"], **params)
+
+
+def _expression(text: str, calls: set[str], problems: list[Problem], where: dict[str, Any]) -> None:
     try:
         check_expression(text, calls)
     except SyntaxError as exc:
-        problems.append(Problem("expression", Msg("%(where)s: %(text)s is not a valid expression (%(detail)s)",
-                                                  where=_where_text(where), text=repr(text.strip()),
-                                                  detail=exc.msg or "syntax"), **where))
+        problems.append(Problem("expression", _msg(_SYNTAX, where, text=repr(text.strip()),
+                                                   detail=exc.msg or "syntax"), **where))
     except UnsafeExpression as exc:
-        problems.append(Problem("unsafe", Msg("%(where)s: expression refused, %(detail)s: %(text)s",
-                                              where=_where_text(where), detail=str(exc), text=repr(text.strip())),
-                                **where))
+        problems.append(Problem("unsafe", _msg(_UNSAFE, where, detail=str(exc), text=repr(text.strip())), **where))
 
 
 def _entry(text: str, calls: set[str], problems: list[Problem], where: dict[str, Any]) -> None:
@@ -498,7 +508,7 @@ def _entry(text: str, calls: set[str], problems: list[Problem], where: dict[str,
     if not entry or entry == "-":
         return
     if _QUESTION.search(entry):
-        _expression(_QUESTION.sub(_PH, entry), calls, problems, where, "input")
+        _expression(_QUESTION.sub(_PH, entry), calls, problems, where)
         return
     try:
         check_expression(entry, calls)
@@ -506,15 +516,12 @@ def _entry(text: str, calls: set[str], problems: list[Problem], where: dict[str,
     except SyntaxError:
         pass
     except UnsafeExpression as exc:
-        problems.append(Problem("unsafe", Msg("%(where)s: expression refused, %(detail)s: %(text)s",
-                                              where=_where_text(where), detail=str(exc), text=repr(entry)), **where))
+        problems.append(Problem("unsafe", _msg(_UNSAFE, where, detail=str(exc), text=repr(entry)), **where))
         return
     before = len(problems)
-    _expression(f"{_PH} {entry}", calls, problems, where, "input")
+    _expression(f"{_PH} {entry}", calls, problems, where)
     if len(problems) > before and problems[-1].code == "expression":
-        problems[-1].message = Msg("%(where)s: %(text)s is not a valid entry (a value, an operator form such as "
-                                   "'>= 65' or \"in ['a', 'b']\", or a test with '?')",
-                                   where=_where_text(where), text=repr(entry))
+        problems[-1].message = Msg(_BAD_ENTRY, row=where["row"], column=where["column"], text=repr(entry))
 
 
 def _overlaps(rules: list[_Rule], conds: list[list[Cond | None]], inputs: list[_Column],
@@ -528,10 +535,12 @@ def _overlaps(rules: list[_Rule], conds: list[list[Cond | None]], inputs: list[_
             continue  # ANY allows overlapping rules that give the same result
         example = []
         for column, x, y, domain in zip(inputs, a, b, domains, strict=True):
-            value = _sample(_and(x, y), domain)  # type: ignore[arg-type]
+            both = _and(x, y)  # type: ignore[arg-type]
+            value = _sample(both, domain)
             if value is None:
                 break
-            example.append(f"{column.label} = {_shown(value)}")
+            if x != ANYTHING or y != ANYTHING:
+                example.append(_equals(column.label, value, both.values))
         else:
             later = rules[j]
             found.append(Problem("overlap", Msg(
@@ -568,7 +577,8 @@ def _gaps(rules: list[_Rule], conds: list[list[Cond | None]], inputs: list[_Colu
                 uncertain = True
         if covered or uncertain:
             continue
-        example = ", ".join(f"{col.label} = {_shown(v)}" for col, v in zip(inputs, combo, strict=True))
+        example = ", ".join(_equals(col.label, v, [x for x in reps if x is not OTHER])
+                            for col, v, reps in zip(inputs, combo, columns, strict=True))
         found.append(Problem("gap", Msg("no rule matches %(example)s (hit policy %(policy)s)", example=example,
                                         policy=policy), severity=severity))
         if len(found) >= MAX_GAPS:
