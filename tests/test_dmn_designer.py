@@ -46,9 +46,10 @@ def test_the_pages_list_open_validate_with_replay_and_deploy(web: Browserless) -
     index = web.client.get("/designer/dmn/").get_data(as_text=True)
     assert v.key in index and f"/designer/dmn/{v.key}/edit" in index and "DMN routing v1" in index
     assert "/designer/dmn/" in web.client.get("/designer/").get_data(as_text=True)
-    edit = web.client.get(f"/designer/dmn/{v.key}/edit")
+    edit = web.client.get(f"/designer/dmn/{v.key}/edit", headers={"Accept-Language": "en"})
     assert edit.status_code == 200 and "build/dmn.js" in edit.get_data(as_text=True)
     assert "running cases keep the version they started with" in edit.get_data(as_text=True)
+    assert "进行中的案件保留其发起时的版本" in web.client.get(f"/designer/dmn/{v.key}/edit").get_data(as_text=True)
     xml = web.client.get(f"/designer/dmn/{v.key}/v1.dmn")
     assert xml.mimetype == "text/plain" and xml.get_data(as_text=True) == v.table()
 
