@@ -16,6 +16,7 @@ from workflows.errors import Conflict
 
 from .i18n import tr
 from .security import acting_user
+from .template_helpers import when
 
 ATTACKS = ("xml", "unsafe")  # problems written to the security log: hostile XML, refused expressions
 
@@ -36,7 +37,8 @@ def replay_json(report: replay.Replay, *, pages: bool = True) -> dict[str, Any]:
                       "old": {k: replay.shown(v) for k, v in a.old.items()},
                       "new": {k: replay.shown(v) for k, v in a.new.items()},
                       "old_rules": a.old_rules, "new_rules": a.new_rules,
-                      **({"url": url_for("cases.case_page", instance_id=a.instance_id)} if pages else {})}
+                      **({"url": url_for("cases.case_page", instance_id=a.instance_id), "at_shown": when(a.at)}
+                         if pages else {})}
                      for a in report.affected],
         "truncated": report.truncated,
     }

@@ -108,7 +108,7 @@
       idCell.appendChild(link);
       tr.appendChild(idCell);
       tr.appendChild(el('td', a.title));
-      tr.appendChild(el('td', a.at.replace('T', ' ').slice(0, 16)));
+      tr.appendChild(el('td', a.at_shown || a.at));
       tr.appendChild(el('td', outcomeText(a.old)));
       tr.appendChild(el('td', outcomeText(a.new)));
       tr.appendChild(el('td', a.old_rules.join(', ') + ' → ' + (a.new_rules.join(', ') || '–')));
