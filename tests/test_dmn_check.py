@@ -138,3 +138,11 @@ def test_a_document_spiffworkflow_cannot_run() -> None:
     two = TABLE.replace("</definitions>", '<decision id="other"><decisionTable id="T2"/></decision></definitions>')
     assert one(check_dmn(two)).code == "structure"
     assert one(check_dmn(TABLE.replace("definitions", "defs"))).code == "structure"
+
+
+def test_a_deeply_nested_expression_is_a_problem_not_a_crash() -> None:
+    nested = "(" * 3000 + "4" + ")" * 3000
+    p = one(check_dmn(TABLE.replace("&gt;= 4</text>", f"&gt;= {nested}</text>")))
+    assert (p.code, p.row, p.column) == ("expression", 1, "Risk")
+    p = one(check_dmn(TABLE.replace("<text>age</text>", f"<text>{nested}</text>")))
+    assert (p.code, p.column, p.column_kind) == ("expression", "Age", "input")

@@ -97,7 +97,11 @@ def check(key: str, dmn_xml: str) -> list[Problem]:
     """Every problem of the changed table (see ``dmn_check``), and of each process using the document
     built with it (a decision it names that the table no longer defines…): errors block deploying."""
     users = processes_using(key)
-    problems = check_dmn(dmn_xml, key, _functions(users))
+    try:
+        problems = check_dmn(dmn_xml, key, _functions(users))
+    except Exception:  # noqa: BLE001 - a checker bug on hostile input is a refusal, never a 500
+        log.exception("dmn: unexpected error while checking a table")
+        return [Problem("xml", Msg("the table could not be checked"))]
     if errors(problems):
         return problems
     defined = set(decisions.defined_ids(dmn_xml, key))

@@ -500,6 +500,9 @@ def _expression(text: str, calls: set[str], problems: list[Problem], where: dict
                                                    detail=exc.msg or "syntax"), **where))
     except UnsafeExpression as exc:
         problems.append(Problem("unsafe", _msg(_UNSAFE, where, detail=str(exc), text=repr(text.strip())), **where))
+    except (RecursionError, MemoryError, ValueError):
+        problems.append(Problem("expression", _msg(_SYNTAX, where, text=repr(text.strip()[:80]),
+                                                   detail="too deeply nested"), **where))
 
 
 def _entry(text: str, calls: set[str], problems: list[Problem], where: dict[str, Any]) -> None:
@@ -513,7 +516,7 @@ def _entry(text: str, calls: set[str], problems: list[Problem], where: dict[str,
     try:
         check_expression(entry, calls)
         return
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
         pass
     except UnsafeExpression as exc:
         problems.append(Problem("unsafe", _msg(_UNSAFE, where, detail=str(exc), text=repr(entry)), **where))
