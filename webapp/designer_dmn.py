@@ -10,7 +10,6 @@ from flask_login import current_user
 
 from workflows.cases import access, dmn_tables
 from workflows.cases import compare as designs
-from workflows.cases.models import DecisionDefinition
 
 from .designer import _body, bp
 from .dmn_shapes import check_and_replay, deploy_table
@@ -33,7 +32,7 @@ def dmn_edit(key: str):
 
 @bp.route("/dmn/<key>/v<int:version>.dmn")
 def dmn_xml(key: str, version: int):
-    found: DecisionDefinition = dmn_tables.get_version(key, version)
+    found = dmn_tables.get_version(key, version)
     name = f"{designs.download_name(key.removesuffix('.dmn'), version).removesuffix('.bpmn')}.dmn"
     return Response(found.dmn_xml, mimetype="text/plain",
                     headers={"X-Content-Type-Options": "nosniff",

@@ -10,7 +10,6 @@ from typing import Any
 from flask import jsonify
 
 from workflows.cases import access, dmn_tables
-from workflows.cases.models import DecisionDefinition
 from workflows.errors import Invalid, Msg
 
 from ..dmn_shapes import check_and_replay, deploy_table
@@ -25,7 +24,8 @@ HAS_ERRORS = Msg("the decision table has errors")
 NO_XML = Msg("send the table as a JSON object: {\"xml\": \"...\"}", code="required")
 
 
-def _version(v: DecisionDefinition, *, xml: bool = False) -> dict[str, Any]:
+def _version(v: Any, *, xml: bool = False) -> dict[str, Any]:
+    """One DecisionDefinition as the API gives it."""
     found = {"version": v.version, "decision_ids": list(v.decision_ids or []), "sha256": v.sha256,
              "deployed_at": shapes.iso(v.deployed_at),
              "deployed_by": v.deployed_by.username if v.deployed_by else None}
