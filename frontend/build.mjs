@@ -10,6 +10,8 @@
 //   viewer.css  diagram-js, bpmn-js, bpmn-font, frontend/markers.css
 //   modeler.js  IIFE, global BranchModeler (Modeler + properties panel + Camunda moddle)
 //   modeler.css diagram-js, bpmn-js, bpmn-font, properties panel (complete on its own)
+//   dmn.js      IIFE, global BranchDmn (dmn-js decision table editor alone)
+//   dmn.css     dmn-js shared + decision table styles, dmn-font (embedded)
 //   fonts/      bpmn-font files referenced by both stylesheets
 //   swagger/    Swagger UI (swagger-ui-dist) for the API documentation page
 import * as esbuild from 'esbuild';
@@ -53,7 +55,16 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { viewer: 'frontend/viewer.css', modeler: 'frontend/modeler.css' },
+    entryPoints: { dmn: 'frontend/dmn.js' },
+    outdir,
+    format: 'iife',
+    globalName: 'BranchDmn',
+    loader: { '.json': 'json' },
+    jsx: 'automatic',
+  },
+  {
+    ...common,
+    entryPoints: { viewer: 'frontend/viewer.css', modeler: 'frontend/modeler.css', dmn: 'frontend/dmn.css' },
     outdir,
     // The bpmn-font urls carry a cache-busting query (bpmn.woff2?44822120);
     // esbuild resolves the file and writes it once under fonts/.

@@ -156,3 +156,6 @@ def deploy():
     found = result.definition
     return jsonify({"ok": True, "key": found.key, "version": found.version, "created": result.created,
                     "url": url_for("designer.version_page", key=found.key, version=found.version)})
+
+
+from . import designer_dmn  # noqa: E402,F401 - the DMN pages are views of this blueprint

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from workflows import processes
-from workflows.cases import reading
+from workflows.cases import decision_log, reading
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import built_for
 from workflows.cases.step_values import prefilled
@@ -109,7 +109,8 @@ SYSTEM_FIELDS = {
     "path": _l("Steps passed"), "assignee": _l("Assignee"), "groups": _l("Groups"), "rules": _l("Rules fired"),
     "outcome": _l("Outcome"), "to": _l("To"), "violation": _l("Violation"), "task": _l("Task"),
     "escalated_to": _l("Escalated to"), "reminded": _l("Reminded"), "warnings": _l("Warnings seen and confirmed"),
-    "started_by_system": _l("Started by the system"),
+    "started_by_system": _l("Started by the system"), "inputs": _l("Values the rule read"),
+    "outputs": _l("Rule result"),
 }  # and each family's change keys (Family.labels), merged in history_rows
 
 
@@ -128,6 +129,8 @@ def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
             role, _, scope = str(g).partition("@")
             shown.append(role_name(role) + (f" ({scope})" if scope else ""))
         return ", ".join(shown)
+    if key in ("inputs", "outputs") and isinstance(value, dict):
+        return ", ".join(f"{k} = {_plain(v)}" for k, v in value.items())
     if key == "rules" and isinstance(value, list):
         return "; ".join(f"{r.get('id')} {r.get('description') or ''}".strip() for r in value if isinstance(r, dict))
     if key == "outcome" and isinstance(value, str):
@@ -139,6 +142,16 @@ def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
     if options and isinstance(value, str) and value in options:
         return option_label(options[value], ctx)
     return value
+
+
+def _plain(value: Any) -> str:
+    """A value a decision read or gave, as written in a table (dates and decimals as themselves)."""
+    value = decision_log.decode(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
 
 
 def _warning_text(warning: Any) -> str:
@@ -209,6 +222,9 @@ def history_rows(instance: Any, events: list[Any], whole: bool,
             if key == "comment" and ev.type == "task_completed":
                 continue  # the step's own comment has its own column
             label, _t, sensitive, options = catalog.get(key, (key, "", None, {}))
+            if key == "inputs" and isinstance(new, dict) and not whole:  # what a decision read: masked as fields
+                new = {k: mask(v, catalog[k][2]) if k in catalog and catalog[k][2] and v else v
+                       for k, v in new.items()}
             if sensitive and not whole:
                 old, new = mask(old, sensitive) if old else old, mask(new, sensitive) if new else new
             shown_pair = []

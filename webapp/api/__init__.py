@@ -6,7 +6,7 @@ page declaration (``webapp.processes.Page.api``), without the platform naming it
 """
 
 # they register their views
-from . import bulk, calendar, directory, docs, forms, instances, processes, records, search, settings, tasks  # noqa: F401
+from . import bulk, calendar, decisions, directory, docs, forms, instances, processes, records, search, settings, tasks  # noqa: F401, E501
 from .blueprint import bp
 
 __all__ = ["bp"]

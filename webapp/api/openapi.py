@@ -6,14 +6,28 @@ from __future__ import annotations
 from typing import Any
 
 from ..processes import api_modules
-from . import bulk, calendar, directory, docs, forms, instances, processes, records, schema, search, settings, tasks
+from . import (
+    bulk,
+    calendar,
+    decisions,
+    directory,
+    docs,
+    forms,
+    instances,
+    processes,
+    records,
+    schema,
+    search,
+    settings,
+    tasks,
+)
 
-MODULES = (processes, forms, tasks, bulk, instances, search, records, directory, settings, calendar, docs)
+MODULES = (processes, forms, tasks, bulk, instances, search, records, directory, settings, calendar, decisions, docs)
 
 # The group each area's operations are listed under in the documentation page.
 TAGS = {"processes": "processes", "forms": "processes", "tasks": "tasks", "bulk": "tasks", "instances": "cases",
         "search": "cases", "records": "records", "directory": "people", "settings": "settings", "calendar": "calendar",
-        "docs": "docs"}
+        "decisions": "decision tables", "docs": "docs"}
 
 
 def _tagged(module: Any) -> dict[str, Any]:

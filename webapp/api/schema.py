@@ -35,6 +35,7 @@ ERROR_CODES: dict[str, str] = {
     "conflict": "409: another conflict (e.g. two deployments at once)",
     "invalid": "422: the data is wrong; `fields` and `field_codes` name each field",
     "refused": "422: a business rule refused the request; `figures` holds its numbers",
+    "invalid_table": "422: the DMN decision table has errors; `problems` names each rule (row, id) and column",
     "process_failed": "422: the process could not run with this data (a diagram's expression failed)",
     "bad_request": "400: the request was not understood",
     "csrf": "400: (pages only) the form expired",

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from workflows import processes
 from workflows.branch.calendar import working_deadline
 from workflows.branch.models import OrgUnit, User
-from workflows.cases import assignment, audit
+from workflows.cases import assignment, audit, decision_log
 from workflows.cases.context import CaseContext
 from workflows.cases.definitions import ENGINE
 from workflows.cases.models import HumanTask
@@ -52,9 +52,11 @@ def advance(ctx: CaseContext, inst: Instance) -> None:
     path = inst.run()
     if path:
         audit.record(instance, "engine_steps", None, changes={"path": [None, path]}, via=ctx.via)
-    for decision in inst.decisions:
-        audit.record(instance, "decision", None, task_spec=decision["task"], task_name=decision["table"],
-                     changes={"rules": [None, decision["rules"]]}, via=ctx.via)
+    if inst.decisions:
+        pinned = instance.definition.decisions
+        for decision in inst.decisions:
+            audit.record(instance, "decision", None, task_spec=decision["task"], task_name=decision["table"],
+                         changes=decision_log.changes(decision, pinned), via=ctx.via)
     for event in ctx.events:
         audit.record(instance, event["type"], ctx.actor, task_spec=event["task_spec"], task_name=event["task_name"],
                      changes=event["changes"], comment=event["comment"], via=ctx.via)

@@ -293,5 +293,25 @@ class RestrictedScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment(helpers))
 
     def validate(self, expression: str) -> None:
-        check_expression(expression, self.environment._allowed(None))
+        """SpiffWorkflow's DMN engine validates every entry of every rule at each evaluation (to
+        tell ``3`` from ``< 3``): the verdict for a text and a set of callable names is kept."""
+        allowed = frozenset(self.environment._allowed(None))
+        key = (expression, allowed)
+        verdict = _validated.get(key, _UNSEEN)
+        if verdict is _UNSEEN:
+            try:
+                check_expression(expression, set(allowed))
+                verdict = None
+            except (SyntaxError, UnsafeExpression) as exc:
+                verdict = (type(exc), exc.args)
+            if len(_validated) > 20_000:
+                _validated.clear()
+            _validated[key] = verdict
+        if verdict is not None:
+            kind, args = verdict
+            raise kind(*args)  # a fresh one each time: a kept exception would grow its traceback
+
+
+_UNSEEN = object()
+_validated: dict[tuple[str, frozenset[str]], Any] = {}
 

@@ -10,6 +10,7 @@ keeps rows small and deserialization cheap.
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,29 +26,41 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
-from SpiffWorkflow.dmn.specs.model import HitPolicy
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from workflows.engine import clock, durations  # noqa: F401 - install the engine clock and bounded timers
+from workflows.engine import clock, dmn, durations  # noqa: F401 - install the engine clock and bounded timers
 from workflows.engine.dialect import ProcessMeta, extract_meta
 from workflows.engine.xml import BPMN_NS, CAMUNDA_NS, DefinitionError, parse_xml
 
 
 class RecordingDMNEngine(DMNEngine):
-    """Notes which rules fired so the audit trail can show the auditor: under COLLECT every
-    matching rule gives the result; under any other hit policy only the first one does."""
+    """Notes each decision taken so the audit trail can show the auditor, and the what-if
+    replay can evaluate it again: which decision (``decision_id``, in document ``document``),
+    the rules that gave the result (under COLLECT every matching rule, else the first), the
+    case-data values the table reads (``reads``) and the outputs. ``result`` is
+    ``DMNEngine.result`` with the note added (evaluated once)."""
 
-    def decide(self, task):
-        rules = super().decide(task)
-        fired = rules if self.decision_table.hit_policy == HitPolicy.COLLECT.value else rules[:1]
+    decision_id: str = ""
+    document: str | None = None
+    reads: tuple[str, ...] = ()
+
+    def result(self, task):
+        table = self.decision_table
+        rules = self.decide(task)
+        outputs = dmn.outputs_of(table, rules, task)
         log = getattr(task.workflow.script_engine, "decisions", None)
         if log is not None:
             log.append({
                 "task": task.task_spec.bpmn_id,
-                "table": getattr(self.decision_table, "name", None) or self.decision_table.id,
-                "rules": [{"id": r.id, "row": r.row_number, "description": r.description} for r in fired],
+                "table": getattr(table, "name", None) or table.id,
+                "decision": self.decision_id or None,
+                "document": self.document,
+                "rules": [{"id": r.id, "row": r.row_number, "description": r.description}
+                          for r in dmn.fired(table, rules)],
+                "inputs": {name: deepcopy(task.data[name]) for name in self.reads if name in task.data},
+                "outputs": deepcopy(outputs),
             })
-        return rules
+        return outputs
 
 
 class _BusinessRuleTaskParser(BusinessRuleTaskParser):
@@ -60,6 +73,18 @@ class _BusinessRuleTaskParser(BusinessRuleTaskParser):
             raise ValidationException("a business rule task needs camunda:decisionRef naming a DMN decision",
                                       node=node)
         return ref
+
+    def create_task(self):
+        """The task, its engine told which decision of which document it evaluates and what it reads."""
+        task = super().create_task()
+        ref = self.get_decision_ref(self.node)
+        engine = task.dmnEngine
+        engine.__class__ = RecordingDMNEngine
+        engine.decision_id = ref
+        source = self.process_parser.parser.dmn_parsers.get(ref)
+        engine.document = getattr(source, "filename", None)
+        engine.reads = dmn.referenced_names(engine.decision_table)
+        return task
 
 
 class BranchParser(CamundaParser):
@@ -106,12 +131,6 @@ def build(bpmn_xml: str, dmn_xml: dict[str, str], filename: str = "process.bpmn"
         raise DefinitionError(_first_line(exc), filename=current) from None
     except (KeyError, NameError, AttributeError, TypeError, ValueError, IndexError) as exc:
         raise DefinitionError(f"invalid diagram ({type(exc).__name__}: {exc})", filename=current) from None
-    for task_spec in list(spec.task_specs.values()) + [
-        ts for sp in subprocess_specs.values() for ts in sp.task_specs.values()
-    ]:
-        engine = getattr(task_spec, "dmnEngine", None)
-        if engine is not None:
-            engine.__class__ = RecordingDMNEngine
     return BuiltDefinition(meta.process_id, meta.name, spec, subprocess_specs, meta)
 
 
