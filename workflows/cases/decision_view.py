@@ -2,8 +2,8 @@
 was pinned to, with the rows that fired marked.
 
 The "decision" audit event names the rules that fired (``changes.rules``) and, since the recording of inputs,
-the decision id; the table is read from the DMN documents the case's process version pins, so a later change
-of the table never rewrites what an old case shows.
+the decision id and the values it read (``workflows.cases.decision_log``); the table is read from the DMN
+documents the case's process version pins, so a later change of the table never rewrites what an old case shows.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
+from workflows.cases import decision_log
 from workflows.cases.models import AuditEvent, DecisionDefinition, ProcessInstance, process_decision
 from workflows.db import db
 from workflows.engine.xml import DefinitionError, parse_xml
@@ -102,7 +103,8 @@ def _match(event: AuditEvent, fired: set[str], documents: Iterable[tuple[Decisio
            ) -> tuple[DecisionDefinition, DecisionTable] | None:
     """The pinned table this event evaluated: by decision id when recorded, else the one holding the fired rules,
     else by name."""
-    named = _recorded(event, "decision")
+    recorded = _recorded(event, "_decision")
+    named = recorded.get("id") if isinstance(recorded, dict) else None
     candidates = [(doc, table) for doc, tables in documents for table in tables]
     for test in (lambda t: bool(named) and t.decision_id == named,
                  lambda t: bool(fired) and fired <= {r.id for r in t.rules},
@@ -137,7 +139,7 @@ def case_decisions(instance: ProcessInstance) -> list[FiredDecision]:
         rows = _recorded_rules(event)
         fired = {str(r.get("id")) for r in rows if r.get("id")}
         found = _match(event, fired, parsed)
-        inputs = _recorded(event, "inputs")
+        inputs = decision_log.decode(_recorded(event, "inputs"))
         shown.append(FiredDecision(event, found[1] if found else None, found[0].key if found else None,
                                    found[0].version if found else None, fired, rows,
                                    inputs if isinstance(inputs, dict) else {}))
