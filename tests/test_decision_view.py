@@ -45,6 +45,8 @@ def test_the_case_page_shows_the_pinned_table_with_the_fired_row(web: Browserles
     assert _fired_rows(new_page) == ["Rule_old_mid"]  # the stricter table: 62 >= 60 into R3
     assert "view_suitability.dmn v1" in old_page and "view_suitability.dmn v2" in new_page
     assert "<code>&gt;= 60</code>" in new_page and "<code>&gt;= 60</code>" not in old_page
+    assert "<code>age = 62</code>" in new_page and "<code>risk = 3</code>" in new_page  # what the table read
+    assert decision_view.case_decisions(db.session.merge(new))[0].inputs == {"age": 62, "risk": 3}
 
 
 def test_a_case_without_decisions_has_no_decision_section(web: Browserless) -> None:
