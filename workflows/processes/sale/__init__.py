@@ -9,8 +9,14 @@ SALE_PROCESS = "high_risk_sale"
 
 functions = FunctionTable("sale")
 
+from workflows.processes.sale import demo_records, qualifications, records_codes  # noqa: E402
+
 FAMILY = Family(
     key="sale",
     process_keys=frozenset({SALE_PROCESS}),
     functions=functions,
+    start_checks=(qualifications.requires_qualification(SALE_PROCESS),),
+    demo=demo_records.records_samples,
+    error_codes=records_codes.ERROR_CODES,
+    field_codes=records_codes.FIELD_CODES,
 )
