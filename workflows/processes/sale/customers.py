@@ -136,7 +136,7 @@ def clean(raw: Mapping[str, Any], current: dict[str, Any] | None = None,
         elif merged.get("birth_date") is not None and merged["birth_date"] != born:
             errors["birth_date"] = Msg("the date of birth differs from the one in the ID number (%(born)s)",
                                        code="birth_date_mismatch", born=born.isoformat() if born else "")
-    if "birth_date" not in errors:
+    if "birth_date" not in errors and not ("id_number" in errors and merged.get("birth_date") is None):
         if merged.get("birth_date") is None:
             errors["birth_date"] = REQUIRED
         elif merged["birth_date"] > today:
@@ -147,7 +147,7 @@ def clean(raw: Mapping[str, Any], current: dict[str, Any] | None = None,
 
 
 def _check_assessment(merged: dict[str, Any], errors: dict[str, Msg], today: dt.date) -> None:
-    present = [k for k in ASSESSMENT if merged.get(k) is not None]
+    present = [k for k in ASSESSMENT if merged.get(k) is not None or k in errors]
     if present and len(present) < len(ASSESSMENT):
         for key in ASSESSMENT:
             if merged.get(key) is None and key not in errors:
