@@ -61,7 +61,7 @@ def test_the_form_of_the_file_is_checked_first() -> None:
     assert refused(lines("name,id_number", f"甲,{prc_id()},extra")) == {"line 2, column 3": "wrong_cell_count"}
     assert refused(lines("name,id_number")) == {"line 2": "empty_file"}
     assert refused(b"") == {"line 1": "empty_file"}
-    latin = "name,id_number\r\n".encode() + "Zoë,E1234567\r\n".encode("latin-1")
+    latin = b"name,id_number\r\n" + "Zoë,E1234567\r\n".encode("latin-1")
     assert refused(latin) == {"line 2": "not_utf8"}
 
 
@@ -102,7 +102,8 @@ def test_products_import_by_code() -> None:
     assert refused(bad, imports.import_products) == {"line 2, column 3 (risk_rating)": "not_a_level",
                                                      "line 2, column 4 (term_months)": "out_of_range",
                                                      "line 3, column 2 (name)": "required"}
-    good = lines("产品代码,产品名称,产品风险等级,期限（月）,在售", f"{fresh},新品,R4,24,是", f"{known.code},新名,R2,6,否")
+    good = lines("产品代码,产品名称,产品风险等级,期限（月）,在售", f"{fresh},新品,R4,24,是",
+                 f"{known.code},新名,R2,6,否")
     result = imports.import_products(keeper, good)
     assert (len(result.created), result.updated) == (1, [known.id])
     assert (known.name, known.active) == ("新名", False)
@@ -130,7 +131,8 @@ def test_the_import_page_lists_the_errors_and_imports_a_good_file(web) -> None:
 
 def test_the_api_import_answers_the_same(api) -> None:  # noqa: F811 - the fixture
     keeper = api("retail")
-    body = lines("name,id_number,risk_level,assessed_on,assessment_expires_on", f"丙,{prc_id()},C7,2031-01-01,2031-12-31")
+    body = lines("name,id_number,risk_level,assessed_on,assessment_expires_on",
+                 f"丙,{prc_id()},C7,2031-01-01,2031-12-31")
     before = counts()
     resp = keeper.client.post("/api/v1/customers/import", data=body, headers={**keeper.headers,
                                                                             "Content-Type": "text/csv"})
