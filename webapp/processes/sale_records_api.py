@@ -374,7 +374,7 @@ PATHS: dict[str, Any] = {
         "patch": _op("updateWealthCustomer", "Change a wealth customer",
                      f"Only the members given change. Changing the guardian clears their verification. {_WHO} "
                      f"{_CODES}", {"200": json_response(ref("WealthCustomerDetail"), "Changed (numbers masked)"),
-                                   **errors("400", "401", "403", "404", "422", "429")},
+                                   **errors("400", "401", "403", "404", "405", "422", "429")},
                      parameters=[_CUSTOMER_ID], requestBody=_json_body("WealthCustomerBody"))},
     "/api/v1/customers/import": {
         "post": _op("importWealthCustomers", "Import wealth customers from CSV (created or updated by ID number)",
@@ -419,7 +419,7 @@ PATHS: dict[str, Any] = {
                     **errors("401", "403", "404", "429")}, parameters=[_PRODUCT_ID]),
         "patch": _op("updateWealthProduct", "Change a wealth product", f"Only the members given change. {_WHO}",
                      {"200": json_response(ref("WealthProduct"), "Changed"),
-                      **errors("400", "401", "403", "404", "422", "429")}, parameters=[_PRODUCT_ID],
+                      **errors("400", "401", "403", "404", "405", "422", "429")}, parameters=[_PRODUCT_ID],
                      requestBody=_json_body("WealthProductBody"))},
     "/api/v1/products/import": {
         "post": _op("importWealthProducts", "Import wealth products from CSV (created or updated by code)",
