@@ -3,14 +3,16 @@ numbers (SPEC §1: masked in lists, exports and histories unless the whole recor
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
 
 from flask import send_file
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..template_helpers import mask
+from ..template_helpers import mask, when
 
 MASKED = {"id_number": "id", "guardian_id_number": "id", "phone": "phone"}
 _MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
@@ -26,7 +28,7 @@ FIELD_LABELS = {
     "qualified_on": _l("Qualified on"), "expires_on": _l("Expires on"), "revoked_at": _l("Revoked at"),
     "reason": _l("Reason"),
 }
-ACTIONS = {"created": _l("Created"), "updated": _l("Changed"), "imported": _l("Imported"),
+ACTIONS = {"created": _l("Record created"), "updated": _l("Changed"), "imported": _l("Imported"),
            "verified": _l("Guardian verified"), "revoked": _l("Revoked")}
 VIAS = {"web": _l("Web page"), "api": _l("API"), "cli": _l("Command line"), "seed": _l("Demo data")}
 RELATIONS = {"father": _l("Father"), "mother": _l("Mother"), "grandparent": _l("Grandparent"),
@@ -48,12 +50,32 @@ def level(value: int | None, letter: str) -> str:
     return f"{letter}{value}" if value else ""
 
 
+def readable(key: str, value: Any) -> Any:
+    """A history value as people read it: C3 / R3, yes / no, the relation's name, a time in the branch's zone."""
+    if value is None:
+        return None
+    if key == "risk_level":
+        return level(value, "C")
+    if key == "risk_rating":
+        return level(value, "R")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key == "guardian_relation":
+        return RELATIONS.get(value, value)
+    if key in ("guardian_verified_at", "revoked_at") and isinstance(value, str):
+        try:
+            return when(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
 def history_rows(rows: list[Any], who: dict[int, Any], whole: bool) -> list[dict[str, Any]]:
     """The history for the page: each change with its labels, ID and phone numbers masked unless whole."""
     out = []
     for row in rows:
         person = who.get(row.user_id) if row.user_id is not None else None
-        changes = [(str(FIELD_LABELS.get(k, k)), shown(k, old, whole), shown(k, new, whole))
+        changes = [(str(FIELD_LABELS.get(k, k)), readable(k, shown(k, old, whole)), readable(k, shown(k, new, whole)))
                    for k, (old, new) in (row.changes or {}).items()]
         out.append({"at": row.at, "who": person.full_name if person else "—", "action": ACTIONS.get(row.action,
                     row.action), "via": VIAS.get(row.via, row.via), "changes": changes})
