@@ -77,9 +77,10 @@ def requires_qualification(*process_keys: str) -> StartCheck:
             return
         rows = of_person(request.user.id) if request.user is not None else []
         last = max((r.expires_on for r in rows if r.revoked_at is None), default=None)
-        who = request.user.username if request.user is not None else (request.origin or "system")
-        access.log_event("refused", user=request.user, detail=f"start {request.process_key}: {who} holds no "
-                                                              f"current wealth-management qualification on {day}")
+        if request.user is not None:  # a person's refused attempt; the system's start is refused in its own transaction
+            access.log_event("refused", user=request.user,
+                             detail=f"start {request.process_key}: {request.user.username} holds no current "
+                                    f"wealth-management qualification on {day}")
         raise Refused(Msg("You hold no current personal wealth-management qualification (个人理财业务资格) on "
                           "%(date)s, so you may not sell wealth products. Last expiry: %(last_expiry)s.",
                           date=day.isoformat(), last_expiry=last.isoformat() if last else "—"), code=UNQUALIFIED)
