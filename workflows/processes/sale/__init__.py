@@ -11,7 +11,14 @@ SALE_PROCESS = "high_risk_sale"
 functions = FunctionTable("sale")
 
 # The sale process's parts; `diagram` registers its functions on the table above.
-from workflows.processes.sale import codes, diagram, suitability  # noqa: E402
+from workflows.processes.sale import codes, demo, demo_records, diagram, qualifications, records_codes, suitability  # noqa: E402,I001
+
+
+def demo_samples() -> None:
+    """The demo's customers, products and qualifications, then sales in every state."""
+    demo_records.records_samples()
+    demo.sale_samples()
+
 
 FAMILY = Family(
     key="sale",
@@ -25,7 +32,9 @@ FAMILY = Family(
         "sale_record": Msg("Sale register entry"), "sale_status": Msg("Register status"),
     },
     warnings={"sale_products": diagram.products_info},
-    start_checks=(suitability.start_check,),
-    error_codes=codes.ERROR_CODES,
-    field_codes=codes.FIELD_CODES,
+    # an unqualified advisor is refused before anything about the customer is looked at
+    start_checks=(qualifications.requires_qualification(SALE_PROCESS), suitability.start_check),
+    demo=demo_samples,
+    error_codes={**codes.ERROR_CODES, **records_codes.ERROR_CODES},
+    field_codes={**codes.FIELD_CODES, **records_codes.FIELD_CODES},
 )
