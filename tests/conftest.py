@@ -263,6 +263,21 @@ def chromium() -> Iterator[Any]:
     holder.close()
 
 
+@pytest.fixture(scope="module")
+def browser_thread() -> Iterator[tuple[ThreadPoolExecutor, Any]]:
+    """One thread that makes every Playwright call of a module, and its own Chromium: for modules whose
+    browser steps alternate with database work on the test's thread (Playwright's sync API keeps to the
+    thread that started it)."""
+    from tests.test_browser import Chromium
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser") as pool:
+        holder = Chromium()
+        try:
+            yield pool, holder
+        finally:
+            pool.submit(holder.close).result()
+
+
 def open_task(instance: Any, spec_id: str) -> Any:
     """The case's open task at ``spec_id`` (fails naming the open ones when there is none)."""
     from workflows.cases.models import HumanTask

@@ -9,7 +9,6 @@ module drives its own ``Chromium`` holder (same launch, same never-skip rule) th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,17 +20,6 @@ from tests.test_browser import TIMEOUT_MS, Actor, Chromium
 pytestmark = pytest.mark.browser
 
 LIBRARY_XML = (ROOT / "bpmn" / "client_ownership.bpmn").read_text("utf-8")
-
-
-@pytest.fixture(scope="module")
-def browser_thread() -> Iterator[tuple[ThreadPoolExecutor, Chromium]]:
-    """One thread that makes every Playwright call of this module, and its Chromium."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="designer-browser") as pool:
-        holder = Chromium()
-        try:
-            yield pool, holder
-        finally:
-            pool.submit(holder.close).result()
 
 
 def test_designer_validates_in_the_modeler(browser_thread: tuple[ThreadPoolExecutor, Chromium], live_server: str,

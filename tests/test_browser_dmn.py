@@ -6,7 +6,6 @@ Runs Playwright on a thread of its own, as tests/test_browser_designer.py explai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,16 +20,6 @@ from workflows.cases.models import ProcessInstance
 from workflows.db import db
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser_thread() -> Iterator[tuple[ThreadPoolExecutor, Chromium]]:
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dmn-browser") as pool:
-        holder = Chromium()
-        try:
-            yield pool, holder
-        finally:
-            pool.submit(holder.close).result()
 
 
 def test_designer_changes_a_row_sees_the_replay_and_deploys(browser_thread: tuple[ThreadPoolExecutor, Chromium],

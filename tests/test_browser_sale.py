@@ -16,44 +16,29 @@ runs on a thread of its own, as tests/test_browser_designer.py explains.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.processes.sale.sale_steps import disclose, make_customer, make_product, qualify, recording_ref, start_sale
+from tests.processes.sale.sale_steps import (  # noqa: F401 - restore_table is a fixture
+    disclose,
+    make_customer,
+    make_product,
+    qualify,
+    recording_ref,
+    restore_table,
+    start_sale,
+)
 from tests.test_browser import TIMEOUT_MS, Actor, Chromium, _task_id
-from workflows.cases import commands, decisions, definitions, replay
+from workflows.cases import commands, decisions, replay
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
 
 pytestmark = pytest.mark.browser
 
-DIAGRAM = (ROOT / "bpmn" / "high_risk_sale.bpmn").read_text("utf-8")
-TABLE = (ROOT / "bpmn" / "suitability.dmn").read_text("utf-8")
 WITNESS_STEP = "Witness: second risk warning and signature"
 OLD_AGE, NEW_AGE = ">= 65", ">= 60"
-
-
-@pytest.fixture
-def restore_table() -> Iterator[None]:
-    """The designer's deploy changes the session's table: later tests get the file's table back."""
-    yield
-    db.session.rollback()
-    definitions.deploy(DIAGRAM, {"suitability.dmn": TABLE}, filename="high_risk_sale.bpmn")
-    db.session.commit()
-
-
-@pytest.fixture(scope="module")
-def browser_thread() -> Iterator[tuple[ThreadPoolExecutor, Chromium]]:
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sale-browser") as pool:
-        holder = Chromium()
-        try:
-            yield pool, holder
-        finally:
-            pool.submit(holder.close).result()
 
 
 class Session:
@@ -211,8 +196,9 @@ def _designer_lowers_the_witness_age(s: Session, expected: replay.Replay, change
     a.expect(result).to_contain_text("high_risk_sale v")
 
 
+@pytest.mark.usefixtures("restore_table")
 def test_a_witnessed_sale_a_refusal_and_a_rule_change(browser_thread: tuple[ThreadPoolExecutor, Chromium],
-                                                      live_server: str, tmp_path: Path, restore_table: None) -> None:
+                                                      live_server: str, tmp_path: Path) -> None:
     pool, holder = browser_thread
     elderly = make_customer(age=66, level=3, name="王秀英")
     r3, r4 = make_product(3, term=12, name="平衡配置"), make_product(4, term=24, name="成长股票")

@@ -302,7 +302,8 @@ def test_control_characters_in_urls_are_refused_and_logged(api, web) -> None:
     web.login("auditor")
     page = web.client.get("/audit/?client=%E2%80%AEabc")  # a right-to-left override
     assert page.status_code == 422 and "不能包含控制字符" in page.get_data(as_text=True)
-    assert web.client.get("/designer/x%00y").status_code == 422
+    assert web.client.get("/designer/x%00y/edit").status_code == 422  # a route's text parameter
+    assert web.client.get("/designer/x%00y").status_code == 404  # no route takes it: not found, and logged
     logged = db.session.scalars(select(SecurityEvent).where(SecurityEvent.kind == "refused_input")
                                 .order_by(SecurityEvent.id.desc())).first()
     assert logged is not None and "\\x00" in logged.detail and "\x00" not in logged.detail

@@ -112,7 +112,7 @@ def test_no_view_names_a_role() -> None:
 
 def test_webapp_reaches_the_database_only_through_workflows() -> None:
     """No model, SQLAlchemy or SpiffWorkflow import in webapp; workflows.db only to wire the app."""
-    wiring = {"webapp/__init__.py", "webapp/config.py", "webapp/errors.py"}
+    wiring = {"webapp/__init__.py", "webapp/config.py", "webapp/errors.py", "webapp/migrations_cli.py"}
     offenders = []
     for path in (ROOT / "webapp").rglob("*.py"):
         name = str(path.relative_to(ROOT))

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from tests.conftest import open_task, unique_id_number, user
+from tests.conftest import ROOT, open_task, unique_id_number, user
 from workflows.cases import commands as cases
+from workflows.cases import definitions
 from workflows.cases.forms import Upload
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
@@ -127,3 +130,17 @@ def record_of(instance: ProcessInstance) -> SaleRecord:
     row = db.session.scalars(select(SaleRecord).where(SaleRecord.instance_id == instance.id)).first()
     assert row is not None, f"case {instance.id} has no register row"
     return row
+
+
+DIAGRAM = (ROOT / "bpmn" / "high_risk_sale.bpmn").read_text("utf-8")
+TABLE = (ROOT / "bpmn" / "suitability.dmn").read_text("utf-8")
+
+
+@pytest.fixture
+def restore_table() -> Iterator[None]:
+    """A test that deploys a changed suitability table gives later tests of the session the file's back."""
+    yield
+    db.session.rollback()
+    definitions.deploy(DIAGRAM, {"suitability.dmn": TABLE}, filename="high_risk_sale.bpmn")
+    db.session.commit()
+    assert definitions.latest("high_risk_sale").dmn_xml == {"suitability.dmn": TABLE}

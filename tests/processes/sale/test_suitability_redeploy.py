@@ -3,32 +3,29 @@ case already running keeps the table version its process version pinned."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.conftest import ROOT, user
-from tests.processes.sale.sale_steps import disclose, make_customer, make_product, record_of, start_sale
+from tests.conftest import user
+from tests.processes.sale.sale_steps import (  # noqa: F401 - restore_table is a fixture
+    DIAGRAM,
+    TABLE,
+    disclose,
+    make_customer,
+    make_product,
+    record_of,
+    restore_table,
+    start_sale,
+)
 from workflows.cases import commands, definitions
 from workflows.db import db
 
-DIAGRAM = (ROOT / "bpmn" / "high_risk_sale.bpmn").read_text("utf-8")
-TABLE = (ROOT / "bpmn" / "suitability.dmn").read_text("utf-8")
 # The branch lowers the elderly age to 60: the four "65 and over" rows read ">= 60".
 SIXTY = TABLE.replace("<text>&gt;= 65</text>", "<text>&gt;= 60</text>").replace(
     "<text>18 &lt;= ? &lt;= 64</text>", "<text>18 &lt;= ? &lt;= 59</text>")
 
 
-@pytest.fixture
-def restore_table() -> Iterator[None]:
-    yield
-    db.session.rollback()
-    definitions.deploy(DIAGRAM, {"suitability.dmn": TABLE}, filename="high_risk_sale.bpmn")
-    db.session.commit()
-    assert definitions.latest("high_risk_sale").dmn_xml == {"suitability.dmn": TABLE}
-
-
-def test_a_changed_row_decides_new_cases_and_running_ones_keep_their_version(restore_table: None) -> None:
+@pytest.mark.usefixtures("restore_table")
+def test_a_changed_row_decides_new_cases_and_running_ones_keep_their_version() -> None:
     assert SIXTY.count("&gt;= 60") == 4 and SIXTY != TABLE
     customer, product = make_customer(age=62, level=3), make_product(3)
     before = definitions.latest("high_risk_sale")
