@@ -166,3 +166,18 @@ def test_the_migration_moves_inline_tables_into_versions_and_back(scratch_url: s
         assert [(i, d) for i, d in inline] == [(1, {"t.dmn": TABLE}), (2, {"t.dmn": TABLE}), (3, {"t.dmn": STRICTER})]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_diagram_deployed_with_a_broken_table_is_refused_naming_rule_and_column() -> None:
+    """The DMN designer's table checks run at every deploy (a library folder, `processes deploy`, the BPMN
+    designer), not only when the table is edited on its own: a bad entry never reaches a running case."""
+    broken = TABLE.replace('<inputExpression id="IE_age" typeRef="integer">', '<inputExpression id="IE_age">').replace(
+        'id="test_pin_suitability"', 'id="test_broken_suitability"')
+    assert "IE_age\">" in broken  # an input without a type: SpiffWorkflow would run it, the checks refuse it
+    diagram = DIAGRAM.replace("test_pin_suitability", "test_broken_suitability").replace(
+        'id="test_dmn_pin"', 'id="test_dmn_broken"')
+    with pytest.raises(DefinitionError) as refused:
+        definitions.deploy(diagram, {"broken.dmn": broken}, filename="broken.bpmn")
+    db.session.rollback()
+    assert refused.value.filename == "broken.dmn" and "Age" in str(refused.value) and "type" in str(refused.value)
+    assert _decision_rows("broken.dmn") == [] and definitions.latest("test_dmn_broken", required=False) is None

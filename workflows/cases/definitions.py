@@ -17,6 +17,7 @@ from workflows.branch.roles import ROLE_KEYS
 from workflows.cases import alerts, decisions
 from workflows.cases.models import ProcessDefinition
 from workflows.db import db
+from workflows.engine import dmn_check
 from workflows.engine.checks import check_bpmn
 from workflows.engine.instance import Engine
 from workflows.engine.specs import BuiltDefinition
@@ -51,6 +52,13 @@ def _check(bpmn_xml: str, dmn_xml: dict[str, str], filename: str) -> BuiltDefini
     for element, name in alerts.unknown_names(built):
         known = ", ".join(sorted(alerts.providers(built.key))) or "none"
         raise DefinitionError(f"unknown warnings '{name}' (known: {known})", element=element, filename=filename)
+    for name, table in sorted(dmn_xml.items()):  # the table checks the DMN designer runs, at every deploy
+        found = dmn_check.errors(dmn_check.check_dmn(table, name, set(processes.function_names(built.key))))
+        if found:
+            first = found[0]
+            where = ", ".join(filter(None, [f"rule {first.row}" if first.row else None, first.column]))
+            raise DefinitionError(f"{where}: {first.message}" if where else str(first.message),
+                                  element=first.element_id or first.rule_id, filename=name)
     return built
 
 
