@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflows.engine import dmn
 from workflows.engine.instance import ScriptEngine
 from workflows.engine.specs import BuiltDefinition
 
@@ -27,23 +28,6 @@ class Decided:
     rules: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Workflow:
-    def __init__(self, built: BuiltDefinition) -> None:
-        self.script_engine = ScriptEngine()
-        self.spec = built.spec
-        self.top_workflow = self
-        self.parent_workflow = None
-
-
-class _Probe:
-    """What the DMN engine reads of a task: its data, its spec and its workflow's script engine."""
-
-    def __init__(self, built: BuiltDefinition, task_spec: Any, data: dict[str, Any]) -> None:
-        self.data = dict(data)
-        self.task_spec = task_spec
-        self.workflow = _Workflow(built)
-
-
 def _rule_task(built: BuiltDefinition, task_id: str) -> Any:
     specs = [built.spec, *built.subprocess_specs.values()]
     for spec in specs:
@@ -54,13 +38,13 @@ def _rule_task(built: BuiltDefinition, task_id: str) -> Any:
 
 
 def evaluate(built: BuiltDefinition, task_id: str, data: dict[str, Any]) -> Decided:
-    """Evaluate the table the business rule task ``task_id`` runs, for ``data``."""
+    """Evaluate the table the business rule task ``task_id`` runs, for ``data`` (the replay's path,
+    ``dmn.decide``, with the version's own parsed table)."""
     spec = _rule_task(built, task_id)
-    probe = _Probe(built, spec, data)
+    engine = spec.dmnEngine
+    loaded = dmn.LoadedDecision(task_id, task_id, engine.decision_table, engine, ())
     try:
-        outputs = dict(spec.dmnEngine.result(probe))
+        rules, outputs = dmn.decide(loaded, dict(data), dmn.workflow_for(ScriptEngine()))
     except Exception as exc:  # noqa: BLE001 - any failure of a table is a failure of this evaluation
         raise DecisionError((str(exc).splitlines() or [type(exc).__name__])[0]) from None
-    log = probe.workflow.script_engine.decisions
-    rules = log[-1]["rules"] if log else []
-    return Decided(outputs, list(rules))
+    return Decided(dict(outputs), [{"id": r.id, "row": r.row_number, "description": r.description} for r in rules])
