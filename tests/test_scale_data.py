@@ -219,14 +219,16 @@ def test_one_register_row_per_finished_sale_that_agrees_with_its_case(scale_app:
 
 def test_sale_pages_open_on_it(scale_app: Flask) -> None:
     with scale_app.app_context():
+        retail = db.session.scalars(select(User).where(User.username == "retail")).one()
         record = db.session.scalars(select(SaleRecord).where(SaleRecord.outcome == "witness",
-                                                             SaleRecord.status == "completed")
+                                                             SaleRecord.status == "completed",
+                                                             SaleRecord.witness_id == retail.id)
                                     .order_by(SaleRecord.id.desc()).limit(1)).one()
         advisor = record.advisor.username
         waiting = db.session.scalars(select(HumanTask).where(HumanTask.spec_id == "Task_Witness",
                                                              HumanTask.state == "open")
                                      .order_by(HumanTask.id.desc()).limit(1)).one()
-    for username in ("retail", advisor):
+    for username in ("retail", advisor):  # the witness and the advisor
         client = scale_app.test_client()
         _login(client, username)
         for path in (f"/cases/{record.instance_id}", "/sales", f"/sales/{record.id}"):
