@@ -218,8 +218,9 @@ def _advisors(people: People, since: dt.date, keeper: Any) -> list[int]:
     teams = {u.unit_id for u in chosen}
     bench_staff = db.session.scalars(select(User).where(User.id.in_(people.by_role.get("staff", [])),
                                                         User.username.like("staffx%")).order_by(User.id.desc()))
+    wanted = len(chosen) + EXTRA_ADVISORS
     for user in bench_staff:
-        if len(chosen) >= 2 + EXTRA_ADVISORS:
+        if len(chosen) >= wanted:
             break
         if user.unit_id in teams:
             continue
