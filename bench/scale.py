@@ -8,8 +8,8 @@ Build once, measure when the machine is quiet: ``--build-only --keep --dir DIR -
 postgresql+psycopg://…/branch_scale_{size}``, then the same with ``--reuse`` instead.
 
 For each database and size it builds a fresh database of that many task rows with
-``bench.scale_data.build`` (300 users, years of finished client registrations and leave requests
-of every shape, ~400 open cases, a few ~900-event histories; real engine templates cloned and
+``bench.scale_data.build`` (300 users, years of finished client registrations, leave requests and
+high-risk sales of every shape, ~400 open cases, a few ~900-event histories; real engine templates cloned and
 re-sealed),
 starts gunicorn with 2 workers on it, and times each operation below over ``--requests``
 requests (after 3 warm-up requests), one client at a time, as the person who would ask:
@@ -17,7 +17,9 @@ requests (after 3 warm-up requests), one client at a time, as the person who wou
 - the group inbox page of the GM and of the trading manager, and ``GET /api/v1/tasks?view=groups``;
 - the auditor's search by a client's ID number, and by status and month;
 - an ordinary case page, seen by the staff member who registered the client;
-- the page of a case with a ~900-event history, seen by its registering staff member.
+- the page of a case with a ~900-event history, seen by its registering staff member;
+- the retail head's group inbox page (sales waiting for their witness), the sale register's first page
+  (``/sales``, the retail head) and a witnessed sale's case page, seen by its advisor.
 
 It prints p50/p95 per operation, database and size, and the growth of p95 from the smallest
 to the largest size. The PostgreSQL database (``--pg-url``) is emptied first (DROP SCHEMA
@@ -57,6 +59,9 @@ OPERATIONS = [
     ("search_month", "auditor search by status and month"),
     ("case_page", "ordinary case page (its initiator)"),
     ("long_case", "~900-event case history page"),
+    ("inbox_retail", "group inbox page, retail head"),
+    ("sales", "sale register /sales, retail head"),
+    ("sale_case", "witnessed sale case page (its advisor)"),
 ]
 
 
@@ -78,6 +83,9 @@ class Targets:
     client_case_id: int
     month: dt.date
     month_case_id: int  # the newest completed case started that month: the first row of the search
+    sale_case_id: int = 0  # a witnessed sale, seen by its advisor
+    sale_owner: str = ""
+    sale_record_id: int = 0  # the register's newest row: the first of /sales
     tokens: dict[str, str] = field(default_factory=dict)
 
 
@@ -105,6 +113,7 @@ def targets(url: str, long_case_id: int | None) -> Targets:
     from workflows.branch.models import User
     from workflows.cases.models import AuditEvent, ProcessInstance
     from workflows.db import db
+    from workflows.processes.sale.models import SaleRecord
 
     app = fresh_app(url)
     with app.app_context():
@@ -134,6 +143,14 @@ def targets(url: str, long_case_id: int | None) -> Targets:
             .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(1))
         out = Targets(case.id, case.started_by.username, long_case.id, long_case.started_by.username,
                       long_case.audit_seq, client.business_key or "", client.id, month, month_case or case.id)
+        sale = db.session.scalars(select(SaleRecord).where(SaleRecord.outcome == "witness",
+                                                           SaleRecord.status == "completed",
+                                                           SaleRecord.instance_id <= total // 2)
+                                  .order_by(SaleRecord.instance_id.desc()).limit(1)).first()
+        newest = db.session.scalar(select(SaleRecord.id).order_by(SaleRecord.finished_at.desc(),
+                                                                  SaleRecord.id.desc()).limit(1))
+        if sale is not None and newest is not None:
+            out.sale_case_id, out.sale_owner, out.sale_record_id = sale.instance_id, sale.advisor.username, newest
         for username in ("gm", "trading"):
             user = db.session.scalars(select(User).where(User.username == username)).one()
             out.tokens[username] = tokens.issue(user, "scale bench")[0]
@@ -184,7 +201,8 @@ def measure(url: str, t: Targets, port: int, n: int, logdir: Path) -> dict[str, 
                 break
             except requests.RequestException:
                 time.sleep(0.1)
-        people = {u: Browser(base, u) for u in {"gm", "trading", "auditor", t.case_owner, t.long_owner}}
+        people = {u: Browser(base, u) for u in {"gm", "trading", "auditor", "retail", t.case_owner, t.long_owner,
+                                                 t.sale_owner} if u}
         month_end = (t.month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         api = requests.Session()
         results: dict[str, list[float]] = {
@@ -200,7 +218,11 @@ def measure(url: str, t: Targets, port: int, n: int, logdir: Path) -> dict[str, 
                                   f"&to={month_end}", f"/cases/{t.month_case_id}\"", n),
             "case_page": timed(people[t.case_owner].s, f"{base}/cases/{t.case_id}", None, n),
             "long_case": timed(people[t.long_owner].s, f"{base}/cases/{t.long_case_id}", None, n),
+            "inbox_retail": timed(people["retail"].s, f"{base}/?view=groups", None, n),
         }
+        if t.sale_case_id:  # a database with sales
+            results["sales"] = timed(people["retail"].s, f"{base}/sales", f'/sales/{t.sale_record_id}"', n)
+            results["sale_case"] = timed(people[t.sale_owner].s, f"{base}/cases/{t.sale_case_id}", None, n)
     finally:
         server.terminate()
         server.wait(30)
@@ -247,8 +269,9 @@ def main() -> None:
                   f"({t.long_events} events), client {t.client_id_number}, month {t.month:%Y-%m}", flush=True)
             table[(db_name, size)] = measure(url, t, args.port, args.requests, work)
             for key, label in OPERATIONS:
-                p50, p95 = table[(db_name, size)][key]
-                print(f"  {label:<45} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms", flush=True)
+                if key in table[(db_name, size)]:
+                    p50, p95 = table[(db_name, size)][key]
+                    print(f"  {label:<45} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms", flush=True)
             if db_name == "sqlite" and size != sizes[-1] and not (args.reuse or args.keep):
                 Path(f"{work}/scale-{size}.db").unlink(missing_ok=True)
     if args.build_only:
@@ -268,6 +291,8 @@ def report(table: dict, builds: dict, dbs: list[str], sizes: list[int], n: int) 
     print("|" + "---|" * (len(sizes) + 3))
     for key, label in OPERATIONS:
         for db_name in dbs:
+            if any(key not in table[(db_name, s)] for s in sizes):
+                continue
             cells = []
             for s in sizes:
                 p50, p95 = table[(db_name, s)][key]

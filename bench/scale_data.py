@@ -87,6 +87,9 @@ class FamilyBuilder:
     rows of finished cases, and of the open cases). ``prepare(people)`` runs once before the
     templates, in the app (what slots and values need from the database). ``usernames``: the
     cast's usernames appear in the case's data (an assignee named in it) and are replaced too.
+    ``numbers``: marker keys whose values are integers, not text: each is a map of its own (template
+    value → clone value) that ``id_keys`` may name (``{"age": "age"}``) and that columns referring to
+    the table of that name follow (a customer record the cloner does not copy, ``"wealth_customer"``).
     """
 
     family_key: str
@@ -99,6 +102,7 @@ class FamilyBuilder:
     share: float = 1.0
     prepare: Callable[[People], None] | None = None
     usernames: bool = False
+    numbers: frozenset[str] = frozenset()
 
 
 FAMILY_BUILDERS: dict[str, FamilyBuilder] = {}
@@ -110,7 +114,7 @@ def register_builder(builder: FamilyBuilder) -> FamilyBuilder:
 
 
 def _load_builders() -> None:
-    from bench import scale_leave, scale_ownership  # noqa: F401 - register themselves
+    from bench import scale_leave, scale_ownership, scale_sale  # noqa: F401 - register themselves
 
 
 # --- results ----------------------------------------------------------------------
@@ -345,18 +349,19 @@ class TableInfo:
     instance_cols: set[str]
     task_cols: set[str]
     unit_cols: set[str]
-    own_ref_cols: dict[str, str]  # column → table of the row it names (other cloned tables)
+    own_ref_cols: dict[str, str]  # column → table of the row it names (other cloned tables, a family's numbers)
     datetime_cols: set[str]
     date_cols: set[str]
     text_cols: set[str]
     json_cols: set[str]
     bool_cols: set[str]
     binary_cols: set[str]
+    numeric_cols: set[str] = field(default_factory=set)
 
 
 def _schema() -> list[TableInfo]:
     """Every table holding rows of a case, in an order that satisfies foreign keys."""
-    from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, String, Text
+    from sqlalchemy import JSON, Boolean, Date, DateTime, LargeBinary, Numeric, String, Text
 
     from workflows.db import db
 
@@ -365,7 +370,6 @@ def _schema() -> list[TableInfo]:
         targets = {fk.column.table.name for fk in table.foreign_keys}
         if table.name == "process_instance" or targets & {"process_instance", "human_task"}:
             case_tables.append(table)
-    names = {t.name for t in case_tables}
     infos = []
     for table in case_tables:
         info = TableInfo(table.name, [c.name for c in table.columns],
@@ -382,7 +386,7 @@ def _schema() -> list[TableInfo]:
                     info.task_cols.add(col.name)
                 elif target == "org_unit":
                     info.unit_cols.add(col.name)
-                elif target in names:
+                else:  # a cloned table's row, or a record a family's numbers map (others stay as they are)
                     info.own_ref_cols[col.name] = target
             if table.name == "audit_event" and col.name == "human_task_id":
                 info.task_cols.add(col.name)  # kept without a foreign key (tasks may be pruned, history not)
@@ -399,6 +403,8 @@ def _schema() -> list[TableInfo]:
                 info.binary_cols.add(col.name)
             elif isinstance(kind, String | Text):
                 info.text_cols.add(col.name)
+            elif isinstance(kind, Numeric):
+                info.numeric_cols.add(col.name)
         infos.append(info)
     return infos
 
@@ -587,9 +593,12 @@ class Cloner:
                 unit_map[od] = nd
                 texts[f'@{self.people.unit_names[od]}"'] = f'@{self.people.unit_names[nd]}"'
         values = builder.values(i, rng, t.markers, times[0])
-        for key, old in t.markers.items():
-            texts[old] = values[key]
         id_maps: dict[str, dict[int, int]] = {"user": user_map}
+        for key, old in t.markers.items():
+            if key in builder.numbers:
+                id_maps[key] = {int(old): int(values[key])}
+            else:
+                texts[old] = values[key]
         new_instance = self.alloc.take("process_instance")
         id_maps["process_instance"] = {t.instance_id: new_instance}
         for info in self.schema:
@@ -600,9 +609,13 @@ class Cloner:
         id_maps["attachment_id"] = id_maps.get("attachment", {})
         sub = Substitution(texts, id_maps, {"attachment_id": "attachment", **builder.id_keys}, plain)
 
+        t_started = t.rows["process_instance"][0]["started_at"]
+
         def when(value: dt.datetime | None) -> dt.datetime | None:
             if value is None:
                 return None
+            if value == t_started:  # the case's start time, copied (a register row's): the clone's
+                return times[0]
             j = min(len(times) - 1, max(0, bisect.bisect_right(t.tx_bounds, value) - 1))
             return times[j] + (value - t.tx_start[j])
 
@@ -639,6 +652,9 @@ class Cloner:
                     if isinstance(new[col], str) and col not in ("state", "hash", "prev_hash", "audit_hash",
                                                                   "sha256", "spiff_task_id"):
                         new[col] = sub.text(new[col])
+                for col in info.numeric_cols:  # an amount the case's data names
+                    if new[col] is not None:
+                        new[col] = Decimal(sub.text(str(new[col])))
                 for col in info.json_cols:
                     new[col] = sub.json_text(json.dumps(new[col], ensure_ascii=False))
                 if info.name == "process_instance":
