@@ -57,7 +57,16 @@ def may_search_cases(user: User) -> bool:
 
 
 def may_view_case(user: User, instance: ProcessInstance) -> bool:
-    return may_audit(user) or is_participant(user, instance) or decides_about(user, instance)
+    return may_audit(user) or is_participant(user, instance) or oversees(user, instance) \
+        or decides_about(user, instance)
+
+
+def oversees(user: User, instance: ProcessInstance) -> bool:
+    """The case's family names who oversees all its cases (``Family.case_readers``)."""
+    from workflows import processes
+
+    family = processes.family_of(instance.process_key)
+    return bool(family is not None and family.case_readers is not None and family.case_readers(user))
 
 
 def may_read_security_log(user: User) -> bool:

@@ -48,6 +48,9 @@ class Family:
     # rows); rows are what verify_rows(session, case ids) gave for the case: one query per batch of cases
     verify_records: Callable[..., None] | None = None
     verify_rows: Callable[..., Mapping[int, Any]] | None = None
+    # who, beyond a case's participants and auditors, may open any case of the family (those who oversee
+    # its register, e.g. the retail head over every sale); they read it masked, as participants do
+    case_readers: Callable[[User], bool] | None = None
     # the stable codes its refusals carry (code -> meaning), listed in the API's Error schema beside the platform's
     error_codes: Mapping[str, str] = field(default_factory=dict)
     field_codes: Mapping[str, str] = field(default_factory=dict)

@@ -154,3 +154,26 @@ def test_the_api_lists_and_shows_sales_with_the_rule_and_the_inputs(api) -> None
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"outcome", "from"}
     assert api("retail").get("/sales?colour=red").status_code == 422
     assert api("retail").get("/sales/999999999").status_code == 404
+
+
+def test_the_retail_head_and_the_gm_open_every_sale_the_register_lists(web: Browserless) -> None:
+    """They oversee the register (``Family.case_readers``): a sale the GM witnessed, or one refused at once, opens
+    for the retail head too — masked, as for participants; someone with no part in sales is refused and logged."""
+    product = make_product(3)
+    elderly, young = make_customer(age=70, level=3, name="赵秀兰"), make_customer(age=30, level=1, name="孙磊")
+    numbers = {elderly.id_number, young.id_number}
+    by_gm = start_sale(elderly, product)
+    disclose(by_gm)
+    witness(by_gm, "gm")  # waiting for the recording reference now
+    refused = start_sale(young, product, advisor="advisor2")
+    for reader in ("retail", "gm"):
+        web.login(reader)
+        for case in (by_gm, refused):
+            page = web.client.get(f"/cases/{case.id}")
+            assert page.status_code == 200, (reader, case.id)
+            assert not any(n in page.get_data(as_text=True) for n in numbers)  # masked
+        web.logout()
+    before = _refusals("staff05")
+    web.login("staff05")
+    assert web.client.get(f"/cases/{by_gm.id}").status_code == 403
+    assert _refusals("staff05") == before + 1

@@ -11,7 +11,7 @@ SALE_PROCESS = "high_risk_sale"
 functions = FunctionTable("sale")
 
 # The sale process's parts; `diagram` registers its functions on the table above.
-from workflows.processes.sale import codes, demo, demo_records, diagram, qualifications, records_codes, suitability  # noqa: E402,I001
+from workflows.processes.sale import codes, demo, demo_records, diagram, qualifications, records_codes, register_list, suitability  # noqa: E402,I001,E501
 
 
 def demo_samples() -> None:
@@ -35,6 +35,7 @@ FAMILY = Family(
     # an unqualified advisor is refused before anything about the customer is looked at
     start_checks=(qualifications.requires_qualification(SALE_PROCESS), suitability.start_check),
     demo=demo_samples,
+    case_readers=register_list.reads_all,  # the retail head and the GM open every sale the register lists
     error_codes={**codes.ERROR_CODES, **records_codes.ERROR_CODES},
     field_codes={**codes.FIELD_CODES, **records_codes.FIELD_CODES},
 )
