@@ -57,3 +57,12 @@ def test_a_case_without_decisions_has_no_decision_section(web: Browserless) -> N
     page = web.client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert f"#{case.id}" in page and 'id="case-decisions"' not in page
     assert decision_view.case_decisions(db.session.merge(case)) == []
+
+
+def test_a_rule_description_written_chinese_slash_english_shows_the_readers_half() -> None:
+    from webapp.template_helpers import _label_parts
+
+    zh, en = "SPEC §5 第4行：65周岁以上购买R3须见证", "SPEC §5 line 4: age 65 or over into R3: witness"
+    assert _label_parts(f"{zh} / {en}") == (zh, en)
+    assert _label_parts("a / b") == ("a / b", "a / b")  # no Chinese half: shown as written
+    assert _label_parts("审批 Approval") == ("审批", "Approval")

@@ -132,7 +132,8 @@ def _shown(key: str, value: Any, options: dict[str, str], names: dict[str, str],
     if key in ("inputs", "outputs") and isinstance(value, dict):
         return ", ".join(f"{k} = {_plain(v)}" for k, v in value.items())
     if key == "rules" and isinstance(value, list):
-        return "; ".join(f"{r.get('id')} {r.get('description') or ''}".strip() for r in value if isinstance(r, dict))
+        return "; ".join(f"{r.get('id')} {bilingual(r.get('description') or '')}".strip()
+                         for r in value if isinstance(r, dict))
     if key == "outcome" and isinstance(value, str):
         return bilingual(names.get(value, value))
     if isinstance(value, bool):

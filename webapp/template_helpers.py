@@ -145,7 +145,12 @@ def bilingual(label: str | None) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _label_parts(label: str) -> tuple[str, str]:
-    """(Chinese, English) of a diagram label; the label twice when it is not written in both."""
+    """(Chinese, English) of a diagram label, written 'Chinese English' or 'Chinese / English' (a DMN rule's
+    description); the label twice when it is not written in both."""
+    if " / " in label:
+        zh, _, en = label.partition(" / ")
+        if any("\u4e00" <= ch <= "\u9fff" for ch in zh) and not any("\u4e00" <= ch <= "\u9fff" for ch in en):
+            return zh, en
     parts = label.split(" ", 1)
     if len(parts) == 2 and any("\u4e00" <= ch <= "\u9fff" for ch in parts[0]) and not any(
         "\u4e00" <= ch <= "\u9fff" for ch in parts[1]
