@@ -11,7 +11,16 @@ SALE_PROCESS = "high_risk_sale"
 functions = FunctionTable("sale")
 
 # The sale process's parts; `diagram` registers its functions on the table above.
-from workflows.processes.sale import codes, demo, demo_records, diagram, qualifications, records_codes, register_list, suitability  # noqa: E402,I001,E501
+from workflows.processes.sale import (  # noqa: E402
+    codes,
+    demo,
+    demo_records,
+    diagram,
+    qualifications,
+    records_codes,
+    register_list,
+    suitability,
+)
 
 
 def demo_samples() -> None:
