@@ -21,7 +21,7 @@
 
   // --- the modeler ---------------------------------------------------------------------------
   var root = document.getElementById('designer');
-  if (!root || !window.BranchModeler) { return; }
+  if (!root || !window.BranchModeler || !window.DesignerCommon) { return; }
 
   var NEW_DIAGRAM = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -48,30 +48,12 @@
   var resultEl = document.getElementById('designer-result');
   var validateBtn = document.getElementById('designer-validate');
   var deployBtn = document.getElementById('designer-deploy');  // absent unless the user may deploy
-  var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var modeler = null;
   var marked = null;
 
-  function msg(name, values) {
-    var text = root.dataset['msg' + name] || '';
-    Object.keys(values || {}).forEach(function (k) { text = text.split('{' + k + '}').join(String(values[k])); });
-    return text;
-  }
+  var msg = window.DesignerCommon.messages(root);
 
-  function show(kind, text, link) {
-    resultEl.hidden = false;
-    resultEl.className = 'flash' + (kind ? ' ' + kind : '');
-    resultEl.dataset.state = kind || 'info';
-    resultEl.textContent = text;
-    if (link) {
-      var a = document.createElement('a');
-      a.href = link.href;
-      a.textContent = link.text;
-      a.id = 'designer-result-link';
-      resultEl.appendChild(document.createTextNode(' '));
-      resultEl.appendChild(a);
-    }
-  }
+  var show = window.DesignerCommon.resultLine(resultEl, 'designer-result-link');
 
   function busy(on) {
     [validateBtn, deployBtn].forEach(function (b) { if (b) { b.disabled = on || !modeler; } });
@@ -107,19 +89,7 @@
 
   async function post(url) {
     var xml = await window.BranchModeler.getXml(modeler);
-    var response = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: {
-        'Content-Type': 'application/json',
-        'Accept': 'application/json',
-        'X-CSRFToken': tokenMeta ? tokenMeta.content : '',
-      },
-      body: JSON.stringify({ xml: xml, filename: root.dataset.filename }),
-    });
-    var data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    return { status: response.status, data: data || {} };
+    return window.DesignerCommon.postJson(url, { xml: xml, filename: root.dataset.filename });
   }
 
   function refused(result) {

@@ -6,7 +6,7 @@
   'use strict';
 
   var root = document.getElementById('dmn-designer');
-  if (!root || !window.BranchDmn) { return; }
+  if (!root || !window.BranchDmn || !window.DesignerCommon) { return; }
 
   var editorEl = document.getElementById('dmn-editor');
   var resultEl = document.getElementById('dmn-result');
@@ -14,14 +14,9 @@
   var replayEl = document.getElementById('dmn-replay');
   var validateBtn = document.getElementById('dmn-validate');
   var deployBtn = document.getElementById('dmn-deploy');  // absent unless the user may deploy
-  var tokenMeta = document.querySelector('meta[name="csrf-token"]');
   var editor = null;
 
-  function msg(name, values) {
-    var text = root.dataset['msg' + name] || '';
-    Object.keys(values || {}).forEach(function (k) { text = text.split('{' + k + '}').join(String(values[k])); });
-    return text;
-  }
+  var msg = window.DesignerCommon.messages(root);
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -30,19 +25,7 @@
     return node;
   }
 
-  function show(kind, text, link) {
-    resultEl.hidden = false;
-    resultEl.className = 'flash' + (kind ? ' ' + kind : '');
-    resultEl.dataset.state = kind || 'info';
-    resultEl.textContent = text;
-    if (link) {
-      var a = el('a', link.text);
-      a.href = link.href;
-      a.id = 'dmn-result-link';
-      resultEl.appendChild(document.createTextNode(' '));
-      resultEl.appendChild(a);
-    }
-  }
+  var show = window.DesignerCommon.resultLine(resultEl, 'dmn-result-link');
 
   function busy(on) {
     [validateBtn, deployBtn].forEach(function (b) { if (b) { b.disabled = on || !editor; } });
@@ -120,17 +103,7 @@
   }
 
   async function post(url) {
-    var xml = await window.BranchDmn.getXml(editor);
-    var response = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json',
-                 'X-CSRFToken': tokenMeta ? tokenMeta.content : '' },
-      body: JSON.stringify({ xml: xml }),
-    });
-    var data = null;
-    try { data = await response.json(); } catch (e) { data = null; }
-    return { status: response.status, data: data || {} };
+    return window.DesignerCommon.postJson(url, { xml: await window.BranchDmn.getXml(editor) });
   }
 
   async function run(action) {
