@@ -16,8 +16,10 @@ runs on a thread of its own, as tests/test_browser_designer.py explains.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -30,7 +32,7 @@ from tests.processes.sale.sale_steps import (  # noqa: F401 - restore_table is a
     restore_table,
     start_sale,
 )
-from tests.test_browser import TIMEOUT_MS, Actor, Chromium, _task_id
+from tests.test_browser import Actor, Chromium, _task_id, acting_as
 from workflows.cases import commands, decisions, replay
 from workflows.cases.models import ProcessInstance
 from workflows.db import db
@@ -41,46 +43,22 @@ WITNESS_STEP = "Witness: second risk warning and signature"
 OLD_AGE, NEW_AGE = ">= 65", ">= 60"
 
 
-class Session:
-    """One person in a browser context of their own, on the browser's thread."""
-
-    def __init__(self, chromium: Chromium, base_url: str, username: str, shots: Path) -> None:
-        self.context = chromium.get().new_context(base_url=base_url, locale="en-US", timezone_id="Asia/Shanghai")
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.context.set_default_navigation_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.actor = Actor(self.page, username)
-        self.shots = shots
-        self.actor.login()
-
-    def failed(self, exc: BaseException) -> None:
-        shot = self.shots / f"{self.actor.username}-failure.png"
-        try:
-            self.page.screenshot(path=str(shot), full_page=True)
-            exc.add_note(f"[{self.actor.username}] at {self.page.url}; screenshot {shot}")
-        except Exception:  # noqa: BLE001 - the original failure matters more
-            exc.add_note(f"[{self.actor.username}] at {self.page.url}")
-
-    def close(self) -> None:
-        assert self.errors == [], self.errors
-        self.context.close()
+class Session(NamedTuple):
+    page: Any
+    actor: Actor
 
 
 def _in_browser(pool: ThreadPoolExecutor, holder: Chromium, live_server: str, tmp_path: Path, username: str,
-                steps) -> object:  # noqa: ANN001 - a callable of the session
-    def run() -> object:
-        session = Session(holder, live_server, username, tmp_path)
-        try:
-            result = steps(session)
-            session.actor.logout()
+                steps: Callable[[Session], Any]) -> Any:
+    """One person's steps in a browser context of their own, on the browser's thread (logged in and out,
+    a screenshot on failure: ``acting_as``); a script error on their pages fails the test."""
+    def run() -> Any:
+        with acting_as(holder, live_server, username, tmp_path) as actor:
+            errors: list[str] = []
+            actor.page.on("pageerror", lambda exc: errors.append(str(exc)))
+            result = steps(Session(actor.page, actor))
+            assert errors == [], errors
             return result
-        except BaseException as exc:
-            session.failed(exc)
-            raise
-        finally:
-            session.close()
 
     return pool.submit(run).result()
 
