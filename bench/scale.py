@@ -12,7 +12,7 @@ For each database and size it builds a fresh database of that many task rows wit
 high-risk sales of every shape, ~400 open cases, a few ~900-event histories; real engine templates cloned and
 re-sealed),
 starts gunicorn with 2 workers on it, and times each operation below over ``--requests``
-requests (after 3 warm-up requests), one client at a time, as the person who would ask:
+requests (after 12 warm-up requests, ``SCALE_WARMUP``), one client at a time, as the person who would ask:
 
 - the group inbox page of the GM and of the trading manager, and ``GET /api/v1/tasks?view=groups``;
 - the auditor's search by a client's ID number, and by status and month;
@@ -50,6 +50,9 @@ from bench.scale_data import BENCH_AUDIT_KEY, BENCH_SECRET_KEY, build  # noqa: E
 PG_URL = "postgresql+psycopg://branch:branch@127.0.0.1:5432/branch_scale"
 PASSWORD = "demo1234"
 WORKERS = 2
+# Warm-up per operation: enough for both workers to have served it several times, so
+# their connections prepared its statements (psycopg prepares on the fifth use).
+WARMUP = int(os.environ.get("SCALE_WARMUP", "12"))
 OPERATIONS = [
     ("inbox_gm", "group inbox page, GM"),
     ("inbox_trading", "group inbox page, trading manager"),
@@ -174,15 +177,15 @@ class Browser:
 
 
 def timed(session: requests.Session, url: str, expect: str | None, n: int, headers: dict | None = None) -> list[float]:
-    """``n`` timed GETs after three warm-up ones; each must answer 200 (and show ``expect``)."""
+    """``n`` timed GETs after ``WARMUP`` warm-up ones; each must answer 200 (and show ``expect``)."""
     out = []
-    for k in range(n + 3):
+    for k in range(n + WARMUP):
         start = time.perf_counter()
         r = session.get(url, headers=headers or {}, timeout=300)
         elapsed = time.perf_counter() - start
         if r.status_code != 200 or (expect is not None and expect not in r.text):
             raise RuntimeError(f"GET {url}: {r.status_code}, expected {expect!r}: {r.text[:300]}")
-        if k >= 3:
+        if k >= WARMUP:
             out.append(elapsed * 1000)
     return out
 

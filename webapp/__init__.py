@@ -13,7 +13,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from workflows.db import db, install_sqlite_pragmas
+from workflows.db import db, install_sqlite_pragmas, keep_prepared_statements
 
 from . import migrations_cli
 from .config import ROOT, Config, engine_options
@@ -95,6 +95,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     install_sqlite_pragmas()
     db.init_app(app)
+    with app.app_context():
+        keep_prepared_statements(db.engine)
     migrations_cli.register(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
