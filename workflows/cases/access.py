@@ -13,11 +13,12 @@ an administrator who also works cases gets those rights from their other roles.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from workflows.branch.models import User
 from workflows.cases import assignment
@@ -121,6 +122,62 @@ def decides_about(user: User, instance: ProcessInstance) -> bool:
         if assignment.refusal(task, user) is None:
             return True
     return False
+
+
+def viewable(user: User, instances: Iterable[ProcessInstance]) -> set[int]:
+    """The ids of the cases among ``instances`` that :func:`may_view_case` lets ``user`` open, in at
+    most four statements however many cases (a list page's links: 200 notices asked one case at a
+    time sent 400 statements)."""
+    cases = {c.id: c for c in instances}
+    if may_audit(user):
+        return set(cases)
+    ok = {i for i, c in cases.items() if user.id in (c.started_by_id, c.subject_user_id) or oversees(user, c)}
+    rest = [i for i in cases if i not in ok]
+    if rest:
+        ok.update(db.session.scalars(select(HumanTask.instance_id).distinct().where(
+            HumanTask.instance_id.in_(rest),
+            or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id,
+                HumanTask.completed_by_id == user.id, HumanTask.escalated_to_id == user.id))))
+        rest = [i for i in rest if i not in ok]
+    if rest:  # an open task of their groups they are not excluded from (candidates and exclusions: selectin)
+        for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(rest),
+                                                               HumanTask.state == "open")):
+            if assignment.in_candidate_groups(task, user) and user.id not in task.excluded_user_ids:
+                ok.add(task.instance_id)
+        rest = [i for i in rest if i not in ok]
+    if rest:
+        ok.update(_decides_about_any(user, [cases[i] for i in rest]))
+    return ok
+
+
+def _decides_about_any(user: User, instances: list[ProcessInstance]) -> set[int]:
+    """:func:`decides_about` for several cases: their related open tasks read in one statement."""
+    keyed = [c for c in instances if c.business_key]
+    if not keyed:
+        return set()
+    from workflows.cases.definitions import built_for
+
+    related = db.session.scalars(
+        select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
+            ProcessInstance.process_key.in_({c.process_key for c in keyed}),
+            ProcessInstance.business_key.in_({c.business_key for c in keyed}),
+            ProcessInstance.started_by_id != user.id, HumanTask.state == "open")
+        .options(contains_eager(HumanTask.instance))
+    ).all()
+    found: set[int] = set()
+    for case in keyed:
+        for task in related:
+            other = task.instance
+            if (other.process_key, other.business_key) != (case.process_key, case.business_key) \
+                    or other.id == case.id:
+                continue
+            meta = built_for(other.definition).meta.tasks.get(task.spec_id)
+            if meta is None or not meta.warnings or other.subject_user_id == user.id:
+                continue
+            if assignment.refusal(task, user) is None:
+                found.add(case.id)
+                break
+    return found
 
 
 def sees_whole_records(user: User) -> bool:

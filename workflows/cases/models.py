@@ -166,9 +166,12 @@ class TaskCandidate(db.Model):
     """A group that may claim a task: a role, optionally limited to one org unit."""
 
     __tablename__ = "task_candidate"
-    __table_args__ = (Index("ix_task_candidate_role_scope", "role_key", "scope_unit_id", "task_id"),)
+    # role first: the groups' counts; task first: an open task probing its own candidates without
+    # reading their rows (the inbox's EXISTS, an index-only scan).
+    __table_args__ = (Index("ix_task_candidate_role_scope", "role_key", "scope_unit_id", "task_id"),
+                      Index("ix_task_candidate_task_groups", "task_id", "role_key", "scope_unit_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
     role_key: Mapped[str] = mapped_column(String(40))
     scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
 
@@ -236,8 +239,10 @@ class Notice(db.Model):
     """A message to a person (the product's e-mail-like notice)."""
 
     __tablename__ = "notice"
+    # a person's newest first, stopping at the page: not every notice they ever had, then a sort
+    __table_args__ = (Index("ix_notice_user_newest", "user_id", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     text: Mapped[str] = mapped_column(Text)  # English, as sent
     template: Mapped[str | None] = mapped_column(Text)  # msgid, for showing it in the reader's language
