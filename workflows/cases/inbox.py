@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, true
+from sqlalchemy import Select, and_, bindparam, case, func, literal_column, or_, select, true
 
 from workflows.branch.models import User
 from workflows.branch.org import scope_unit_ids
@@ -33,20 +34,30 @@ def _open():
     return HumanTask.state == OPEN
 
 
-def _group_condition(user: User):
+# The person's values are bound, not written into each statement: a view's statement is built once per
+# server process (``_page``) and SQLAlchemy's compiled form and PostgreSQL's prepared plan reused.
+UID = bindparam("inbox_uid")
+ROLES = bindparam("inbox_roles", expanding=True)
+SCOPES = bindparam("inbox_scopes", expanding=True)
+
+
+def _params(user: User) -> dict:
+    return {"inbox_uid": user.id, "inbox_roles": sorted(user.roles) or ["-"],
+            "inbox_scopes": scope_unit_ids(user) or [-1]}
+
+
+def _group_condition():
     """Open, unassigned, unclaimed tasks one of whose groups the user is in, and not excluded from.
 
     Correlated EXISTS over the open rows (the partial index ``ix_human_task_open_unowned``),
     so the cost follows the open work: each open task probes its own few candidate and
     exclusion rows by key, however many tasks the user's roles had over the years.
     """
-    roles = list(user.roles) or ["-"]
-    scopes = scope_unit_ids(user) or [-1]
     in_my_group = select(TaskCandidate.id).where(
-        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role_key.in_(roles),
-        or_(TaskCandidate.scope_unit_id.is_(None), TaskCandidate.scope_unit_id.in_(scopes)))
+        TaskCandidate.task_id == HumanTask.id, TaskCandidate.role_key.in_(ROLES),
+        or_(TaskCandidate.scope_unit_id.is_(None), TaskCandidate.scope_unit_id.in_(SCOPES)))
     excluded = select(TaskExclusion.task_id).where(TaskExclusion.task_id == HumanTask.id,
-                                                   TaskExclusion.user_id == user.id)
+                                                   TaskExclusion.user_id == UID)
     return and_(
         _open(),
         HumanTask.assigned_user_id.is_(None),
@@ -56,22 +67,22 @@ def _group_condition(user: User):
     )
 
 
-def _mine_condition(user: User):
-    return and_(_open(), or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id))
+def _mine_condition():
+    return and_(_open(), or_(HumanTask.assigned_user_id == UID, HumanTask.claimed_by_id == UID))
 
 
-def _escalated_condition(user: User):
-    return and_(_open(), HumanTask.escalated_to_id == user.id)
+def _escalated_condition():
+    return and_(_open(), HumanTask.escalated_to_id == UID)
 
 
-def _where(user: User, view: str) -> list:
+def _where(view: str) -> list:
     if view == "done":
-        return [HumanTask.state == "completed", HumanTask.completed_by_id == user.id]
+        return [HumanTask.state == "completed", HumanTask.completed_by_id == UID]
     if view == "groups":
-        return [_group_condition(user)]
+        return [_group_condition()]
     if view == "escalated":
-        return [_escalated_condition(user)]
-    return [_mine_condition(user)]
+        return [_escalated_condition()]
+    return [_mine_condition()]
 
 
 @dataclass
@@ -97,10 +108,38 @@ class InboxRow:
     definition_sha256: str = ""  # with definition_id: the built spec from the engine's cache, no query
 
 
+def _select(view: str, conditions: list, counted: bool) -> Select:
+    # both orders walk an index (done: completer, completed_at; the others: open rows by creation)
+    order = (HumanTask.completed_at.desc(), HumanTask.id.desc()) if view == "done" \
+        else (HumanTask.created_at, HumanTask.id)
+    columns = [HumanTask.id, HumanTask.instance_id, HumanTask.spec_id, HumanTask.name, HumanTask.state,
+               HumanTask.bulk, HumanTask.created_at, HumanTask.due_at, HumanTask.escalated_at,
+               HumanTask.completed_at, ProcessInstance.title, ProcessDefinition.name, ProcessDefinition.version,
+               User.full_name, ProcessInstance.process_key, ProcessInstance.definition_id, ProcessDefinition.sha256]
+    if not counted:  # the total rides along with the page: one statement, one reading of the matching rows
+        columns.append(func.count().over())
+    return (
+        select(*columns)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .outerjoin(User, User.id == ProcessInstance.started_by_id)  # none: started by the system
+        .where(*conditions).order_by(*order)
+        .limit(bindparam("inbox_limit")).offset(bindparam("inbox_offset"))
+    )
+
+
+@cache
+def _page(view: str, counted: bool) -> Select:
+    """An unfiltered view's page statement, built once."""
+    return _select(view, _where(view), counted)
+
+
 def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[list[InboxRow], int]:
     """A page of the inbox and the number of matching tasks."""
-    conditions = _where(user, f.view)
     filtered = bool(f.process_key or f.text or f.overdue)
+    counted = known_total is not None and not filtered
+    view = f.view if f.view in ("mine", "groups", "escalated", "done") else "mine"
+    conditions = _where(view) if filtered else []  # the unfiltered page's statement is built once
     if f.process_key:
         conditions.append(ProcessInstance.process_key == f.process_key)
     if f.text:
@@ -108,25 +147,10 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
         conditions.append(or_(ProcessInstance.title.ilike(like), HumanTask.name.ilike(like)))
     if f.overdue:
         conditions += [HumanTask.due_at.is_not(None), HumanTask.due_at < now()]
-    counted = known_total is not None and not filtered
-    # both orders walk an index (done: completer, completed_at; the others: open rows by creation)
-    order = (HumanTask.completed_at.desc(), HumanTask.id.desc()) if f.view == "done" \
-        else (HumanTask.created_at, HumanTask.id)
     page = max(1, f.page)
-    columns = [HumanTask.id, HumanTask.instance_id, HumanTask.spec_id, HumanTask.name, HumanTask.state,
-               HumanTask.bulk, HumanTask.created_at, HumanTask.due_at, HumanTask.escalated_at,
-               HumanTask.completed_at, ProcessInstance.title, ProcessDefinition.name, ProcessDefinition.version,
-               User.full_name, ProcessInstance.process_key, ProcessInstance.definition_id, ProcessDefinition.sha256]
-    if not counted:  # the total rides along with the page: one statement, one reading of the matching rows
-        columns.append(func.count().over())
-    query = (
-        select(*columns)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .outerjoin(User, User.id == ProcessInstance.started_by_id)  # none: started by the system
-        .where(*conditions).order_by(*order).limit(f.per_page).offset((page - 1) * f.per_page)
-    )
-    found = db.session.execute(query).all()
+    params = {**_params(user), "inbox_limit": f.per_page, "inbox_offset": (page - 1) * f.per_page}
+    query = _select(view, conditions, counted) if filtered else _page(view, counted)
+    found = db.session.execute(query, params).all()
     if counted:
         total = known_total
     elif found:
@@ -135,9 +159,10 @@ def tasks(user: User, f: InboxFilter, known_total: int | None = None) -> tuple[l
     elif page == 1:
         total = 0
     else:  # a page past the end: count on their own
+        conditions = conditions or _where(view)
         total = db.session.scalar(
             select(func.count(HumanTask.id)).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(*conditions)) or 0
+            .where(*conditions), params) or 0
     return [InboxRow(*row) for row in found], int(total or 0)
 
 
@@ -154,10 +179,11 @@ def counts(user: User) -> dict[str, int]:
         return select(func.count(HumanTask.id).label("n"), func.coalesce(func.sum(late), 0).label("late")) \
             .where(condition).subquery(name)
 
-    mine, groups = tally(_mine_condition(user), "mine"), tally(_group_condition(user), "groups")
-    escalated = tally(_escalated_condition(user), "escalated")
+    mine, groups = tally(_mine_condition(), "mine"), tally(_group_condition(), "groups")
+    escalated = tally(_escalated_condition(), "escalated")
     row = db.session.execute(
         select(mine.c.n, groups.c.n, escalated.c.n, mine.c.late + groups.c.late)
-        .select_from(mine).join(groups, true()).join(escalated, true())  # three one-row aggregates side by side
+        .select_from(mine).join(groups, true()).join(escalated, true()),  # three one-row aggregates side by side
+        _params(user),
     ).one()
     return {"mine": int(row[0]), "groups": int(row[1]), "escalated": int(row[2]), "overdue": int(row[3])}
