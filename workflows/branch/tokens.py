@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from workflows.branch.models import ApiToken, User
@@ -49,14 +49,16 @@ EXPIRED = Refusal("expired", "this token has expired")
 DISABLED = Refusal("account_disabled", "this account is disabled")
 
 
+# With its user, their roles and unit: one round trip, not four. Built once: every API request runs it.
+_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash")).options(
+    joinedload(ApiToken.user).joinedload(User.role_rows), joinedload(ApiToken.user).joinedload(User.unit))
+
+
 def authenticate(clear: str) -> tuple[User | None, Refusal | None]:
     """The user a bearer token stands for, or (None, why not)."""
     if not clear or not clear.startswith(PREFIX) or len(clear) > 200:
         return None, INVALID
-    token = db.session.scalars(  # with its user, their roles and unit: one round trip, not four
-        select(ApiToken).where(ApiToken.token_hash == _hash(clear))
-        .options(joinedload(ApiToken.user).joinedload(User.role_rows), joinedload(ApiToken.user).joinedload(User.unit))
-    ).unique().first()
+    token = db.session.scalars(_BY_HASH, {"token_hash": _hash(clear)}).unique().first()
     if token is None:
         return None, INVALID
     if token.revoked_at is not None:
