@@ -14,10 +14,14 @@ from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.processes.leave.models import AttendanceEntry
 
 
-def ledger_rows(s: Session, case_ids: Sequence[int]) -> dict[int, list[AttendanceEntry]]:
-    """The ledger entries of a batch of cases, in one query."""
-    out: dict[int, list[AttendanceEntry]] = {}
-    for row in s.scalars(select(AttendanceEntry).where(AttendanceEntry.instance_id.in_(case_ids))):
+def ledger_rows(s: Session, case_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The ledger entries of a batch of cases, in one query: the columns the check compares, as plain rows."""
+    out: dict[int, list[Any]] = {}
+    for row in s.execute(select(AttendanceEntry.id, AttendanceEntry.instance_id, AttendanceEntry.user_id,
+                                AttendanceEntry.kind, AttendanceEntry.start_date, AttendanceEntry.end_date,
+                                AttendanceEntry.days, AttendanceEntry.pay_deduction_days, AttendanceEntry.score,
+                                AttendanceEntry.late)
+                         .where(AttendanceEntry.instance_id.in_(case_ids))):
         out.setdefault(row.instance_id or 0, []).append(row)
     return out
 

@@ -8,17 +8,28 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.branch.models import User
 from workflows.cases.integrity import Report, new_value
 from workflows.cases.models import AuditEvent, ProcessInstance
 from workflows.processes.ownership.models import ClientOwnership
 
 
-def registry_rows(s: Session, case_ids: Sequence[int]) -> dict[int, list[ClientOwnership]]:
-    """The registry entries of a batch of cases, in one query (verify reads cases in batches)."""
-    out: dict[int, list[ClientOwnership]] = {}
-    for row in s.scalars(select(ClientOwnership).where(ClientOwnership.instance_id.in_(case_ids))):
+def registry_rows(s: Session, case_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The registry entries of a batch of cases, in one query (verify reads cases in batches): the
+    columns the check compares, as plain rows (building an ORM object per entry was a third of
+    verify's reading)."""
+    out: dict[int, list[Any]] = {}
+    for row in s.execute(select(ClientOwnership.id, ClientOwnership.instance_id, ClientOwnership.staff_id,
+                                ClientOwnership.client_id_number)
+                         .where(ClientOwnership.instance_id.in_(case_ids))):
         out.setdefault(row.instance_id or 0, []).append(row)
     return out
+
+
+def _staff_name(s: Session, staff_id: int | None) -> str | None:
+    """The owner's name, for an event written before owners were recorded by id."""
+    person = s.get(User, staff_id) if staff_id is not None else None
+    return person.full_name if person is not None else None
 
 
 def check_registry(s: Session, inst: ProcessInstance, events: list[AuditEvent], report: Report,
@@ -42,7 +53,7 @@ def check_registry(s: Session, inst: ProcessInstance, events: list[AuditEvent], 
             continue
         owner_id = new_value(changes.get("_owner_id"))
         owner_ok = row.staff_id == owner_id if owner_id is not None else \
-            row.staff is not None and row.staff.full_name == new_value(changes.get("owner"))
+            _staff_name(s, row.staff_id) == new_value(changes.get("owner"))
         client = new_value(changes.get("_client_id_number"))
         if not owner_ok:
             report.add("registry", inst.id, ev.seq, f"registry entry {entry_id} names staff {row.staff_id} as "
