@@ -16,7 +16,8 @@ requests (after 12 warm-up requests, ``SCALE_WARMUP``; ``http.client``, see ``ti
 at a time, as the person who would ask:
 
 - the group inbox page of the GM and of the trading manager, and ``GET /api/v1/tasks?view=groups``;
-- the auditor's search by a client's ID number, and by status and month;
+- the auditor's search by a client's ID number, and by status and month (the month with the most finished
+  cases: a full page at every size);
 - an ordinary case page, seen by the staff member who registered the client;
 - the page of a case with a ~900-event history, seen by its registering staff member;
 - the retail head's group inbox page (sales waiting for their witness), the sale register's first page
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -138,10 +140,15 @@ def targets(url: str, long_case_id: int | None) -> Targets:
                                              .order_by(func.count(AuditEvent.id).desc()).limit(1))
         long_case = db.session.get(ProcessInstance, long_case_id)
         assert long_case is not None
-        month = case.started_at.date().replace(day=1)
-        after = (month + dt.timedelta(days=32)).replace(day=1)
-        # the search's first row: newest start first, in the month of Shanghai days (stored times are UTC)
+        # the month with the most finished cases (Shanghai days: stored times are UTC), so the search
+        # shows a full page at every size: the small database has a few dozen cases a month, and the
+        # month of one case may have four (a page of four rows is no measure of a page of fifty)
         shanghai = dt.timedelta(hours=8)
+        per_month = Counter((at + shanghai).date().replace(day=1) for at in db.session.scalars(
+            select(ProcessInstance.started_at).where(ProcessInstance.status == "completed")))
+        month = max(sorted(per_month), key=lambda m: per_month[m])
+        after = (month + dt.timedelta(days=32)).replace(day=1)
+        # the search's first row: newest start first
         first, last = (dt.datetime.combine(day, dt.time()) - shanghai for day in (month, after))
         month_case = db.session.scalar(
             select(ProcessInstance.id).where(ProcessInstance.status == "completed",
