@@ -127,7 +127,9 @@ def _end_reads_with_commit(conn: Any) -> None:
     request that only reads ends in one (the session closes), so the inbox's page query
     was planned afresh on each request: half its time. Committing a transaction that
     ran nothing but SELECTs changes nothing in the database and keeps the connection's
-    prepared statements; a transaction that wrote, or failed, still rolls back.
+    prepared statements; a transaction that wrote, or failed, still rolls back. (A SELECT
+    with a lasting side effect, such as ``pg_notify``, would now be committed: the app runs
+    none; its advisory locks are transaction locks, released either way.)
     """
     if conn.info.pop(_WROTE, False):
         return
