@@ -46,7 +46,7 @@ from workflows.cases.models import Attachment, AuditEvent, HumanTask, ProcessIns
 from workflows.db import db
 
 BATCH = 250  # cases per batch (an id range, or a list of ids)
-PARALLEL_FROM = 4 * BATCH  # fewer cases than this are not worth a second process
+PARALLEL_FROM = 100  # fewer cases than this are not worth a second process (a fork costs ~20 ms)
 ATTEMPTS = 5  # reads of a case that keeps being written before it is reported as read
 Where = tuple[str, Any]  # ("range", (first id, last id)) or ("ids", [ids])
 
@@ -229,7 +229,10 @@ def _run(instance_id: int | None, *, use_checkpoint: bool, full: bool, workers: 
             assert baseline_table is not None
             current, changed = _plan(s, baseline_table, latest_table)
             report.unchanged = len(current) - len(changed)
-            batches: list[Where] = [("ids", changed[i:i + BATCH]) for i in range(0, len(changed), BATCH)]
+            # batches small enough that every worker gets two: an incremental run's few hundred moved cases
+            # would otherwise be one or two batches, all read by one process
+            size = min(BATCH, max(25, -(-len(changed) // (2 * max(1, workers)))))
+            batches: list[Where] = [("ids", changed[i:i + size]) for i in range(0, len(changed), size)]
             parts = _parallel(batches, lambda sess, where: _scan(sess, where, ring, pins),
                               workers if len(changed) >= PARALLEL_FROM else 1, report)
         s.rollback()
