@@ -81,7 +81,9 @@ def _rate_limit_check(app: Flask) -> None:
                            f"{app.config['API_RATE_LIMIT']!r}") from None
 
 
-def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+def create_app(overrides: dict[str, Any] | None = None, *, pages: bool = True) -> Flask:
+    """The app; with ``pages=False`` only its database, settings and commands (``ops.py``): what the
+    operations commands need, without importing the pages and the API (a third of the start-up)."""
     app = Flask(__name__, instance_path=str(ROOT / "var"))
     app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_object(Config)
@@ -110,7 +112,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from workflows.branch import people
 
     login_manager.user_loader(people.signed_in)
+    if pages:
+        _register_pages(app)
+    _audit_key_check(app)
 
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
     from . import admin, api, audit_views, auth, cases, designer, errors, inbox, profile, template_helpers
     from . import calendar_views as calendar_pages
     from .inputs import register as register_inputs
@@ -125,10 +137,3 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     errors.register(app)
     template_helpers.register(app)
-
-    _audit_key_check(app)
-
-    from .cli import register as register_cli
-
-    register_cli(app)
-    return app
