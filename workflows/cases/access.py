@@ -30,21 +30,27 @@ SYSTEM_ROLES = frozenset({"admin"})
 
 
 def is_participant(user: User, instance: ProcessInstance) -> bool:
-    if user.id in (instance.started_by_id, instance.subject_user_id):
-        return True
-    worked = db.session.scalar(
-        select(HumanTask.id).where(
-            HumanTask.instance_id == instance.id,
+    return bool(_participating(user, [instance]))
+
+
+def _participating(user: User, instances: Iterable[ProcessInstance]) -> set[int]:
+    """The ids of the cases ``user`` started or concerns, worked on, or could claim a step of now (an
+    open task of their groups they are not excluded from): two statements however many cases."""
+    cases = {c.id: c for c in instances}
+    found = {i for i, c in cases.items() if user.id in (c.started_by_id, c.subject_user_id)}
+    rest = [i for i in cases if i not in found]
+    if rest:
+        found.update(db.session.scalars(select(HumanTask.instance_id).distinct().where(
+            HumanTask.instance_id.in_(rest),
             or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id,
-                HumanTask.completed_by_id == user.id, HumanTask.escalated_to_id == user.id),
-        ).limit(1)
-    )
-    if worked is not None:
-        return True
-    open_tasks = db.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    )
-    return any(assignment.in_candidate_groups(t, user) and user.id not in t.excluded_user_ids for t in open_tasks)
+                HumanTask.completed_by_id == user.id, HumanTask.escalated_to_id == user.id))))
+        rest = [i for i in rest if i not in found]
+    if rest:  # candidates and exclusions come with the tasks (selectin)
+        for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(rest),
+                                                               HumanTask.state == "open")):
+            if assignment.in_candidate_groups(task, user) and user.id not in task.excluded_user_ids:
+                found.add(task.instance_id)
+    return found
 
 
 def may_audit(user: User) -> bool:
@@ -105,23 +111,7 @@ def decides_about(user: User, instance: ProcessInstance) -> bool:
     """Someone who may act now on a step that shows warnings, in another case of the same
     process and business key (another registration of the same client), may open this
     case: the warning links to it and the decision is made with it. Not its starter."""
-    if not instance.business_key:
-        return False
-    from workflows.cases.definitions import built_for
-
-    related = db.session.scalars(
-        select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
-            ProcessInstance.process_key == instance.process_key,
-            ProcessInstance.business_key == instance.business_key, ProcessInstance.id != instance.id,
-            ProcessInstance.started_by_id != user.id, HumanTask.state == "open").limit(50)
-    ).all()
-    for task in related:
-        meta = built_for(task.instance.definition).meta.tasks.get(task.spec_id)
-        if meta is None or not meta.warnings or task.instance.subject_user_id == user.id:
-            continue
-        if assignment.refusal(task, user) is None:
-            return True
-    return False
+    return bool(_deciding_about(user, [instance]))
 
 
 def viewable(user: User, instances: Iterable[ProcessInstance]) -> set[int]:
@@ -131,45 +121,32 @@ def viewable(user: User, instances: Iterable[ProcessInstance]) -> set[int]:
     cases = {c.id: c for c in instances}
     if may_audit(user):
         return set(cases)
-    ok = {i for i, c in cases.items() if user.id in (c.started_by_id, c.subject_user_id) or oversees(user, c)}
-    rest = [i for i in cases if i not in ok]
-    if rest:
-        ok.update(db.session.scalars(select(HumanTask.instance_id).distinct().where(
-            HumanTask.instance_id.in_(rest),
-            or_(HumanTask.assigned_user_id == user.id, HumanTask.claimed_by_id == user.id,
-                HumanTask.completed_by_id == user.id, HumanTask.escalated_to_id == user.id))))
-        rest = [i for i in rest if i not in ok]
-    if rest:  # an open task of their groups they are not excluded from (candidates and exclusions: selectin)
-        for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(rest),
-                                                               HumanTask.state == "open")):
-            if assignment.in_candidate_groups(task, user) and user.id not in task.excluded_user_ids:
-                ok.add(task.instance_id)
-        rest = [i for i in rest if i not in ok]
-    if rest:
-        ok.update(_decides_about_any(user, [cases[i] for i in rest]))
-    return ok
+    ok = {i for i, c in cases.items() if oversees(user, c)}
+    ok |= _participating(user, [c for i, c in cases.items() if i not in ok])
+    return ok | _deciding_about(user, [c for i, c in cases.items() if i not in ok])
 
 
-def _decides_about_any(user: User, instances: list[ProcessInstance]) -> set[int]:
+def _deciding_about(user: User, instances: list[ProcessInstance]) -> set[int]:
     """:func:`decides_about` for several cases: their related open tasks read in one statement."""
     keyed = [c for c in instances if c.business_key]
     if not keyed:
         return set()
     from workflows.cases.definitions import built_for
 
-    related = db.session.scalars(
+    related: dict[tuple[str, str | None], list[HumanTask]] = {}
+    for task in db.session.scalars(
         select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
             ProcessInstance.process_key.in_({c.process_key for c in keyed}),
             ProcessInstance.business_key.in_({c.business_key for c in keyed}),
             ProcessInstance.started_by_id != user.id, HumanTask.state == "open")
         .options(contains_eager(HumanTask.instance))
-    ).all()
+    ):
+        related.setdefault((task.instance.process_key, task.instance.business_key), []).append(task)
     found: set[int] = set()
     for case in keyed:
-        for task in related:
+        for task in related.get((case.process_key, case.business_key), []):
             other = task.instance
-            if (other.process_key, other.business_key) != (case.process_key, case.business_key) \
-                    or other.id == case.id:
+            if other.id == case.id:
                 continue
             meta = built_for(other.definition).meta.tasks.get(task.spec_id)
             if meta is None or not meta.warnings or other.subject_user_id == user.id:
