@@ -11,9 +11,10 @@ For each database and size it builds a fresh database of that many task rows wit
 ``bench.scale_data.build`` (300 users, years of finished client registrations, leave requests and
 high-risk sales of every shape, ~400 open cases, a few ~900-event histories; real engine templates cloned and
 re-sealed),
-starts gunicorn with 2 workers on it, and times each operation below over ``--requests``
-requests (after 12 warm-up requests, ``SCALE_WARMUP``; ``http.client``, see ``timed``), one client
-at a time, as the person who would ask:
+starts one gunicorn with 2 workers on each size's database (all sizes of a database up side by
+side), and times each operation below over ``--requests`` requests (after 12 warm-up requests,
+``SCALE_WARMUP``; ``http.client``, see ``Probe.once``), one request at a time, every size of an
+operation back to back (see ``measure``), as the person who would ask:
 
 - the group inbox page of the GM and of the trading manager, and ``GET /api/v1/tasks?view=groups``;
 - the auditor's search by a client's ID number, and by status and month (the month with the most finished
@@ -185,78 +186,117 @@ class Browser:
         if r.status_code != 302:
             raise RuntimeError(f"login of {username} failed: {r.status_code}")
 
+    def cookie(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.s.cookies)}
 
-def timed(session: requests.Session, url: str, expect: str | None, n: int, headers: dict | None = None) -> list[float]:
-    """``n`` timed GETs after ``WARMUP`` warm-up ones; each must answer 200 (and show ``expect``).
 
-    Timed with ``http.client``, a new connection per request (gunicorn's sync workers close each),
-    carrying the session's cookies: ``requests`` costs about 1.2 ms more per call on this client side
-    (measured against a static file: p50 2.35 ms with requests, 1.19 ms with http.client), CPU
-    taken from the same two cores the server runs on, and no part of what the page costs."""
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    sent = {"Host": parts.netloc, **(headers or {})}
-    cookies = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
-    if cookies:
-        sent["Cookie"] = cookies
-    out = []
-    for k in range(n + WARMUP):
+@dataclass
+class Probe:
+    """One GET as one person would send it, and what its answer must show."""
+
+    url: str
+    expect: str | None
+    headers: dict[str, str]
+
+    def once(self) -> float:
+        """Milliseconds for one GET; it must answer 200 (and show ``expect``).
+
+        Timed with ``http.client``, a new connection per request (gunicorn's sync workers close each):
+        ``requests`` costs about 1.2 ms more per call on this client side (measured against a static
+        file: p50 2.35 ms with requests, 1.19 ms with http.client), CPU taken from the same two cores
+        the server runs on, and no part of what the page costs."""
+        parts = urlsplit(self.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
         start = time.perf_counter()
         conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=300)
         try:
-            conn.request("GET", path, headers=sent)
+            conn.request("GET", path, headers={"Host": parts.netloc, **self.headers})
             answer = conn.getresponse()
             body = answer.read()
         finally:
             conn.close()
-        elapsed = time.perf_counter() - start
-        if answer.status != 200 or (expect is not None and expect not in body.decode("utf-8")):
-            raise RuntimeError(f"GET {url}: {answer.status}, expected {expect!r}: {body[:300]!r}")
-        if k >= WARMUP:
-            out.append(elapsed * 1000)
+        elapsed = (time.perf_counter() - start) * 1000
+        if answer.status != 200 or (self.expect is not None and self.expect not in body.decode("utf-8")):
+            raise RuntimeError(f"GET {self.url}: {answer.status}, expected {self.expect!r}: {body[:300]!r}")
+        return elapsed
+
+
+def probes(base: str, t: Targets) -> dict[str, Probe]:
+    """Every operation of ``OPERATIONS`` this database has, against the server at ``base``."""
+    people = {u: Browser(base, u).cookie() for u in {"gm", "trading", "auditor", "retail", t.case_owner,
+                                                     t.long_owner, t.sale_owner} if u}
+    month_end = (t.month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    out = {
+        "inbox_gm": Probe(f"{base}/?view=groups", None, people["gm"]),
+        "inbox_trading": Probe(f"{base}/?view=groups", None, people["trading"]),
+        "api_gm": Probe(f"{base}/api/v1/tasks?view=groups", '"items"',
+                        {"Authorization": f"Bearer {t.tokens['gm']}"}),
+        "api_trading": Probe(f"{base}/api/v1/tasks?view=groups", '"items"',
+                             {"Authorization": f"Bearer {t.tokens['trading']}"}),
+        "search_id": Probe(f"{base}/audit/?client={t.client_id_number}", f"/cases/{t.client_case_id}\"",
+                           people["auditor"]),
+        "search_month": Probe(f"{base}/audit/?status=completed&from={t.month}&to={month_end}",
+                              f"/cases/{t.month_case_id}\"", people["auditor"]),
+        "case_page": Probe(f"{base}/cases/{t.case_id}", None, people[t.case_owner]),
+        "long_case": Probe(f"{base}/cases/{t.long_case_id}", None, people[t.long_owner]),
+        "inbox_retail": Probe(f"{base}/?view=groups", None, people["retail"]),
+    }
+    if t.sale_case_id:  # a database with sales
+        out["sales"] = Probe(f"{base}/sales", f'/sales/{t.sale_record_id}"', people["retail"])
+        out["sale_case"] = Probe(f"{base}/cases/{t.sale_case_id}", None, people[t.sale_owner])
     return out
 
 
-def measure(url: str, t: Targets, port: int, n: int, logdir: Path) -> dict[str, tuple[float, float]]:
+def serve(url: str, port: int, logdir: Path) -> subprocess.Popen:
+    """gunicorn with ``WORKERS`` workers on ``url``, answering at ``port``."""
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET_KEY, "AUDIT_KEY": BENCH_AUDIT_KEY,
-           "AUDIT_CHECKPOINT_DIR": str(logdir / "audit"), "API_RATE_LIMIT": "100000 per minute"}
+           "AUDIT_CHECKPOINT_DIR": str(logdir / f"audit-{port}"), "API_RATE_LIMIT": "100000 per minute"}
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--timeout", "300",
-         "--error-logfile", str(logdir / "gunicorn.log"), "wsgi:app"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
+         "--error-logfile", str(logdir / f"gunicorn-{port}.log"), "wsgi:app"], cwd=ROOT, env=env)
+    for _ in range(600):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/login", timeout=30)
+            return server
+        except requests.RequestException:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"gunicorn on {url} did not answer")
+
+
+def measure(runs: dict[int, tuple[str, Targets]], port: int, n: int,
+            logdir: Path) -> dict[int, dict[str, tuple[float, float]]]:
+    """p50 and p95 of every operation at every size of one database, measured side by side.
+
+    One gunicorn per size, all up at once. Each operation is measured at every size back to back
+    (``WARMUP`` warm-up requests, then ``n`` timed ones, at one size, then the next; the order of the
+    sizes alternates from one operation to the next), so the sizes compared are measured within a
+    second or two of each other. This machine's speed moves by up to 30% between runs a minute
+    apart: measured one size after the other, a whole database at a time, the growth factor
+    compared two different machines. Only one request is ever in flight, so the idle servers take
+    no CPU from it. (Round robin request by request was tried: every p50 rose by ~2 ms, each request
+    landing on a server process whose CPU caches the other server had just taken, a cost of this
+    bench running one server per size on two cores, not of the pages.)"""
+    servers = []
     try:
-        for _ in range(600):
-            try:
-                requests.get(base + "/login", timeout=30)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        people = {u: Browser(base, u) for u in {"gm", "trading", "auditor", "retail", t.case_owner, t.long_owner,
-                                                 t.sale_owner} if u}
-        month_end = (t.month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        api = requests.Session()
-        results: dict[str, list[float]] = {
-            "inbox_gm": timed(people["gm"].s, f"{base}/?view=groups", None, n),
-            "inbox_trading": timed(people["trading"].s, f"{base}/?view=groups", None, n),
-            "api_gm": timed(api, f"{base}/api/v1/tasks?view=groups", '"items"', n,
-                            {"Authorization": f"Bearer {t.tokens['gm']}"}),
-            "api_trading": timed(api, f"{base}/api/v1/tasks?view=groups", '"items"', n,
-                                 {"Authorization": f"Bearer {t.tokens['trading']}"}),
-            "search_id": timed(people["auditor"].s, f"{base}/audit/?client={t.client_id_number}",
-                               f"/cases/{t.client_case_id}\"", n),
-            "search_month": timed(people["auditor"].s, f"{base}/audit/?status=completed&from={t.month}"
-                                  f"&to={month_end}", f"/cases/{t.month_case_id}\"", n),
-            "case_page": timed(people[t.case_owner].s, f"{base}/cases/{t.case_id}", None, n),
-            "long_case": timed(people[t.long_owner].s, f"{base}/cases/{t.long_case_id}", None, n),
-            "inbox_retail": timed(people["retail"].s, f"{base}/?view=groups", None, n),
-        }
-        if t.sale_case_id:  # a database with sales
-            results["sales"] = timed(people["retail"].s, f"{base}/sales", f'/sales/{t.sale_record_id}"', n)
-            results["sale_case"] = timed(people[t.sale_owner].s, f"{base}/cases/{t.sale_case_id}", None, n)
+        every: dict[int, dict[str, Probe]] = {}
+        for k, (size, (url, t)) in enumerate(runs.items()):
+            servers.append(serve(url, port + k, logdir))
+            every[size] = probes(f"http://127.0.0.1:{port + k}", t)
+        keys = [key for key, _ in OPERATIONS if all(key in ops for ops in every.values())]
+        times: dict[int, dict[str, list[float]]] = {size: {} for size in every}
+        for k, key in enumerate(keys):
+            for size in list(every) if k % 2 == 0 else list(every)[::-1]:
+                probe = every[size][key]
+                for _ in range(WARMUP):
+                    probe.once()
+                times[size][key] = [probe.once() for _ in range(n)]
     finally:
-        server.terminate()
-        server.wait(30)
-    return {k: (statistics.median(v), pct(v, 95)) for k, v in results.items()}
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(30)
+    return {size: {key: (statistics.median(v), pct(v, 95)) for key, v in ts.items()} for size, ts in times.items()}
 
 
 def main() -> None:
@@ -281,6 +321,7 @@ def main() -> None:
     table: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
     builds: dict[tuple[str, int], str] = {}
     for db_name in dbs:
+        runs: dict[int, tuple[str, Targets]] = {}
         for size in sizes:
             # a PostgreSQL URL may name one database per size: .../branch_scale_{size}
             url = f"sqlite:///{work}/scale-{size}.db" if db_name == "sqlite" else args.pg_url.format(size=size)
@@ -297,12 +338,19 @@ def main() -> None:
                 t = targets(url, stats.long_case_id)
             print(f"ordinary case #{t.case_id} ({t.case_owner}), long case #{t.long_case_id} "
                   f"({t.long_events} events), client {t.client_id_number}, month {t.month:%Y-%m}", flush=True)
-            table[(db_name, size)] = measure(url, t, args.port, args.requests, work)
+            runs[size] = (url, t)
+        if args.build_only:
+            continue
+        print(f"\n== measuring {db_name}: {', '.join(f'{s:,}' for s in sizes)} task rows side by side ==", flush=True)
+        for size, results in measure(runs, args.port, args.requests, work).items():
+            table[(db_name, size)] = results
+            print(f"-- {db_name}, {size} task rows", flush=True)
             for key, label in OPERATIONS:
-                if key in table[(db_name, size)]:
-                    p50, p95 = table[(db_name, size)][key]
+                if key in results:
+                    p50, p95 = results[key]
                     print(f"  {label:<45} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms", flush=True)
-            if db_name == "sqlite" and size != sizes[-1] and not (args.reuse or args.keep):
+        if db_name == "sqlite" and not (args.reuse or args.keep):
+            for size in sizes[:-1]:
                 Path(f"{work}/scale-{size}.db").unlink(missing_ok=True)
     if args.build_only:
         for key, line in builds.items():
