@@ -184,6 +184,32 @@ def test_a_case_page_costs_the_same_however_long_its_history(web, api) -> None: 
     assert page.get_data(as_text=True).count('class="ev-') == case.audit_seq
 
 
+
+def test_a_case_page_reads_its_reader_and_its_case_once(web) -> None:
+    """The starter reading their own case: the case's eager loads leave the reader's roles as the
+    sign-in read them (no second read for the page header). An auditor: their look is committed
+    first, and the case is then read once by its id (not refreshed, then read again)."""
+    owner = _staff("reader")
+    case = commands.start_case("client_ownership", owner, registration(unique_id_number(), "读者客户"))
+    db.session.commit()
+    path = f"/cases/{case.id}"
+    for who, password in ((owner.username, PASSWORD), ("auditor", DEMO_PASSWORD)):
+        web.login(who, password)
+        assert web.client.get(path).status_code == 200
+        with counted() as seen:
+            page = web.client.get(path)
+        web.logout()
+        assert page.status_code == 200 and f"#{case.id}" in page.get_data(as_text=True)
+        role_reads = [s for s in seen if "FROM user_role" in s]
+        case_reads = [s for s in seen if s.lstrip().startswith("SELECT process_instance.id,")
+                      and "WHERE process_instance.id =" in s]
+        if who == owner.username:
+            assert role_reads == [], role_reads  # the sign-in's joined load is the only read of them
+            assert len(case_reads) == 2, case_reads  # the right to see it, then the page's eager read
+        else:
+            assert len(case_reads) == 2, case_reads  # the same two, with the security log between them
+
+
 # --- what the search finds -------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased, defer, joinedload, load_only, undefer
 
 from workflows.branch.models import OrgUnit, User
@@ -57,8 +57,13 @@ def diagram_path(found: Facts, steps: Iterable[Any], tasks: Iterable[Any]) -> tu
 def walked_steps(instance: ProcessInstance) -> list[Any]:
     """The changes of the case's ``engine_steps`` events (the path the engine walked), without
     reading the rest of a long history."""
-    return list(db.session.scalars(select(AuditEvent.changes).where(AuditEvent.instance_id == instance.id,
-                                                                   AuditEvent.type == "engine_steps")))
+    return list(db.session.scalars(_WALKED, {"case_id": instance.id}))
+
+
+# The case page's statements, built once: every case page runs them, and building a statement
+# (aliases, functions, eager-load options) costs more Python than PostgreSQL takes to answer it.
+CASE_ID = bindparam("case_id")
+_WALKED = select(AuditEvent.changes).where(AuditEvent.instance_id == CASE_ID, AuditEvent.type == "engine_steps")
 
 
 # --- a case --------------------------------------------------------------------------
@@ -82,12 +87,16 @@ def event_rows(instance: ProcessInstance, latest: int | None = None) -> list[Any
     """The case's history for a page, as plain read-only rows with the events' attribute names:
     a 900-event case page then builds no 900 tracked objects (about a fifth of its time).
     With ``latest``, only the last so many events, still oldest first."""
-    query = select(*_READ_COLUMNS).where(AuditEvent.instance_id == instance.id)
     if latest is None:
-        return list(db.session.execute(query.order_by(AuditEvent.seq)).all())
-    rows = list(db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(latest)).all())
+        return list(db.session.execute(_ALL_EVENTS, {"case_id": instance.id}).all())
+    rows = list(db.session.execute(_LATEST_EVENTS, {"case_id": instance.id, "latest": latest}).all())
     rows.reverse()
     return rows
+
+
+_ALL_EVENTS = select(*_READ_COLUMNS).where(AuditEvent.instance_id == CASE_ID).order_by(AuditEvent.seq)
+_LATEST_EVENTS = select(*_READ_COLUMNS).where(AuditEvent.instance_id == CASE_ID) \
+    .order_by(AuditEvent.seq.desc()).limit(bindparam("latest"))
 
 
 def attachments_of(instance: ProcessInstance) -> list[Attachment]:
@@ -116,15 +125,21 @@ class CaseTaskRow:
 
 
 def case_task_rows(instance: ProcessInstance) -> list[CaseTaskRow]:
-    done_by, held_by, owner = aliased(User), aliased(User), aliased(User)
-    rows = db.session.execute(
-        select(HumanTask.id, HumanTask.spec_id, HumanTask.name, HumanTask.state, HumanTask.outcome,
-               func.coalesce(done_by.full_name, held_by.full_name, owner.full_name))
-        .outerjoin(done_by, done_by.id == HumanTask.completed_by_id)
-        .outerjoin(held_by, held_by.id == HumanTask.claimed_by_id)
-        .outerjoin(owner, owner.id == HumanTask.assigned_user_id)
-        .where(HumanTask.instance_id == instance.id).order_by(HumanTask.id))
+    rows = db.session.execute(_TASK_ROWS, {"case_id": instance.id})
     return [CaseTaskRow(r[0], instance.id, r[1], r[2], r[3], r[4], r[5], instance) for r in rows]
+
+
+def _task_rows() -> Any:
+    done_by, held_by, owner = aliased(User), aliased(User), aliased(User)
+    return (select(HumanTask.id, HumanTask.spec_id, HumanTask.name, HumanTask.state, HumanTask.outcome,
+                   func.coalesce(done_by.full_name, held_by.full_name, owner.full_name))
+            .outerjoin(done_by, done_by.id == HumanTask.completed_by_id)
+            .outerjoin(held_by, held_by.id == HumanTask.claimed_by_id)
+            .outerjoin(owner, owner.id == HumanTask.assigned_user_id)
+            .where(HumanTask.instance_id == CASE_ID).order_by(HumanTask.id))
+
+
+_TASK_ROWS = _task_rows()
 
 
 @dataclass
@@ -149,24 +164,32 @@ def case_view(case_id: int, user: User, ip: str | None = None, whole_history: bo
     A fixed number of statements however long the history: an auditor's look is logged (and
     committed, which expires what the session holds) before anything is read for the page; then
     the case with its version and people, its latest events (``whole_history``: all), the path the
-    engine walked, its tasks with their people, and its files' metadata are read in one statement each."""
+    engine walked, its tasks with their people, and its files' metadata are read in one statement each.
+    The case is read again without ``populate_existing``: its eager loads fill what is not loaded yet,
+    and the reader, when they are also its starter, keeps the roles already loaded with them (the
+    option that leaves the starter's roles unloaded would otherwise unload the reader's, and the page
+    header would read them again)."""
     instance = access.case_for(user, case_id, ip)
     whole = access.note_whole_view(user, instance, ip)
-    instance = db.session.scalars(
-        select(ProcessInstance).where(ProcessInstance.id == instance.id).execution_options(populate_existing=True)
-        .options(joinedload(ProcessInstance.definition), undefer(ProcessInstance.state),
-                 joinedload(ProcessInstance.started_by).lazyload(User.role_rows),
-                 joinedload(ProcessInstance.subject_user).lazyload(User.role_rows))).one()
+    # by the id asked for: ``instance.id`` after that commit would refresh the expired case (a statement)
+    instance = db.session.scalars(_CASE_FOR_PAGE, {"case_id": case_id}).one()
     found = facts(instance)
     events = event_rows(instance, None if whole_history else HISTORY_PAGE)
     tasks = case_task_rows(instance)
     steps = [ev.changes for ev in events if ev.type == "engine_steps"] if whole_history else walked_steps(instance)
     completed, active = diagram_path(found, steps, tasks)
-    files = list(db.session.scalars(select(Attachment).where(Attachment.instance_id == instance.id)
-                                    .options(defer(Attachment.content)).order_by(Attachment.id)))
+    files = list(db.session.scalars(_FILES, {"case_id": instance.id}))
     total = len(events) if whole_history else max(instance.audit_seq, len(events))
     return CaseView(instance, found.data, whole, events, tasks, files, completed, active, total,
                     decision_view.case_decisions(instance))
+
+
+_CASE_FOR_PAGE = select(ProcessInstance).where(ProcessInstance.id == CASE_ID) \
+    .options(joinedload(ProcessInstance.definition), undefer(ProcessInstance.state),
+             joinedload(ProcessInstance.started_by).lazyload(User.role_rows),
+             joinedload(ProcessInstance.subject_user).lazyload(User.role_rows))
+_FILES = select(Attachment).where(Attachment.instance_id == CASE_ID).options(defer(Attachment.content)) \
+    .order_by(Attachment.id)
 
 
 @dataclass
