@@ -21,7 +21,7 @@ from functools import lru_cache
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import URL, Engine, create_engine, delete
+from sqlalchemy import URL, Engine, Insert, bindparam, create_engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -65,18 +65,14 @@ def _hit_database(who: str, item: RateLimitItem) -> Verdict:
     second = int((now() - _EPOCH).total_seconds())
     window = second - second % period
     key = f"{who}|{item.amount}/{period}"[:120]
-    table = RateWindow.__table__
     on_postgres = db.engine.dialect.name == "postgresql"
-    insert = postgresql.insert if on_postgres else sqlite.insert
-    count = (insert(table).values(key=key, window_start=window, window_end=window + period, hits=1)
-             .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start], set_={"hits": table.c.hits + 1})
-             .returning(table.c.hits))
+    values = {"rate_key": key, "rate_window": window}
     try:
         # its own connection, never the request's transaction; on PostgreSQL one that commits each statement
         with (_counting_engine(db.engine.url).connect() if on_postgres else db.engine.begin()) as conn:
-            hits = conn.execute(count).scalar_one()
+            hits = conn.execute(_count(on_postgres), {**values, "rate_end": window + period}).scalar_one()
             if hits == 1:  # a new window: this caller's earlier ones are over
-                conn.execute(delete(table).where(table.c.key == key, table.c.window_start < window))
+                conn.execute(_PAST_WINDOWS, values)
     except DBAPIError as exc:
         if not (is_busy(exc) or exc.connection_invalidated):
             raise
@@ -86,6 +82,22 @@ def _hit_database(who: str, item: RateLimitItem) -> Verdict:
         return Verdict(True)
     return Verdict(False, window + period - second, hits == item.amount + 1)
 
+
+
+_TABLE = RateWindow.__table__
+_PAST_WINDOWS = delete(_TABLE).where(_TABLE.c.key == bindparam("rate_key"),
+                                     _TABLE.c.window_start < bindparam("rate_window"))
+
+
+@lru_cache(maxsize=2)
+def _count(on_postgres: bool) -> Insert:
+    """The counting upsert, built once per dialect: every API call runs it."""
+    insert = postgresql.insert if on_postgres else sqlite.insert
+    return (insert(_TABLE).values(key=bindparam("rate_key"), window_start=bindparam("rate_window"),
+                                  window_end=bindparam("rate_end"), hits=1)
+            .on_conflict_do_update(index_elements=[_TABLE.c.key, _TABLE.c.window_start],
+                                   set_={"hits": _TABLE.c.hits + 1})
+            .returning(_TABLE.c.hits))
 
 @lru_cache(maxsize=4)
 def _counting_engine(url: URL) -> Engine:
