@@ -1,7 +1,7 @@
 """Do pages and API calls stay flat as years of history pile up? (issue 9)
 
 Run:  .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--db sqlite|postgresql|both]
-                                      [--requests 50] [--port 5106] [--pg-url URL] [--open 400]
+                                      [--requests 50] [--rounds 3] [--port 5106] [--pg-url URL] [--open 400]
                                       [--dir DIR] [--keep] [--build-only] [--reuse]
 
 Build once, measure when the machine is quiet: ``--build-only --keep --dir DIR --pg-url
@@ -24,8 +24,9 @@ operation back to back (see ``measure``), as the person who would ask:
 - the retail head's group inbox page (sales waiting for their witness), the sale register's first page
   (``/sales``, the retail head) and a witnessed sale's case page, seen by its advisor.
 
-It prints p50/p95 per operation, database and size, and the growth of p95 from the smallest
-to the largest size. The PostgreSQL database (``--pg-url``) is emptied first (DROP SCHEMA
+It does all of that ``--rounds`` times (3) and prints p50/p95 per operation, database and size
+(the median of the rounds, with the range of the rounds' p95), and the growth of p95 from the
+smallest to the largest size. The PostgreSQL database (``--pg-url``) is emptied first (DROP SCHEMA
 public CASCADE): give it one of its own. SQLite files go to a temporary folder.
 """
 
@@ -78,6 +79,27 @@ def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
+
+
+@dataclass
+class Figures:
+    """One operation at one size: p50 and p95 of each round of ``n`` requests."""
+
+    p50s: list[float] = field(default_factory=list)
+    p95s: list[float] = field(default_factory=list)
+
+    def add(self, times: list[float]) -> None:
+        self.p50s.append(statistics.median(times))
+        self.p95s.append(pct(times, 95))
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.p50s)
+
+    @property
+    def p95(self) -> float:
+        """The median round's p95: one slow spell of the machine moves one round, not the figure."""
+        return statistics.median(self.p95s)
 
 @dataclass
 class Targets:
@@ -264,8 +286,8 @@ def serve(url: str, port: int, logdir: Path) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn on {url} did not answer")
 
 
-def measure(runs: dict[int, tuple[str, Targets]], port: int, n: int,
-            logdir: Path) -> dict[int, dict[str, tuple[float, float]]]:
+def measure(runs: dict[int, tuple[str, Targets]], port: int, n: int, rounds: int,
+            logdir: Path) -> dict[int, dict[str, Figures]]:
     """p50 and p95 of every operation at every size of one database, measured side by side.
 
     One gunicorn per size, all up at once. Each operation is measured at every size back to back
@@ -274,9 +296,11 @@ def measure(runs: dict[int, tuple[str, Targets]], port: int, n: int,
     second or two of each other. This machine's speed moves by up to 30% between runs a minute
     apart: measured one size after the other, a whole database at a time, the growth factor
     compared two different machines. Only one request is ever in flight, so the idle servers take
-    no CPU from it. (Round robin request by request was tried: every p50 rose by ~2 ms, each request
-    landing on a server process whose CPU caches the other server had just taken, a cost of this
-    bench running one server per size on two cores, not of the pages.)"""
+    no CPU from it. All of that ``rounds`` times, a minute or so apart: a p95 of fifty requests
+    is their third slowest, and a slow spell of a second or two moves it by half; the report gives
+    the median round and the range of all. (Round robin request by request was tried: every p50 rose
+    by ~2 ms, each request landing on a server process whose CPU caches the other server had just
+    taken, a cost of this bench running one server per size on two cores, not of the pages.)"""
     servers = []
     try:
         every: dict[int, dict[str, Probe]] = {}
@@ -284,19 +308,20 @@ def measure(runs: dict[int, tuple[str, Targets]], port: int, n: int,
             servers.append(serve(url, port + k, logdir))
             every[size] = probes(f"http://127.0.0.1:{port + k}", t)
         keys = [key for key, _ in OPERATIONS if all(key in ops for ops in every.values())]
-        times: dict[int, dict[str, list[float]]] = {size: {} for size in every}
-        for k, key in enumerate(keys):
-            for size in list(every) if k % 2 == 0 else list(every)[::-1]:
-                probe = every[size][key]
-                for _ in range(WARMUP):
-                    probe.once()
-                times[size][key] = [probe.once() for _ in range(n)]
+        figures = {size: {key: Figures() for key in keys} for size in every}
+        for r in range(rounds):
+            for k, key in enumerate(keys):
+                for size in list(every) if (k + r) % 2 == 0 else list(every)[::-1]:
+                    probe = every[size][key]
+                    for _ in range(WARMUP):
+                        probe.once()
+                    figures[size][key].add([probe.once() for _ in range(n)])
     finally:
         for server in servers:
             server.terminate()
         for server in servers:
             server.wait(30)
-    return {size: {key: (statistics.median(v), pct(v, 95)) for key, v in ts.items()} for size, ts in times.items()}
+    return figures
 
 
 def main() -> None:
@@ -304,6 +329,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="task rows, comma-separated")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --requests each (median round reported)")
     parser.add_argument("--port", type=int, default=5106)
     parser.add_argument("--pg-url", default=os.environ.get("SCALE_PG_URL", PG_URL))
     parser.add_argument("--open", type=int, default=400, help="open cases (the same at every size)")
@@ -318,7 +344,7 @@ def main() -> None:
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     work = Path(args.dir or tempfile.mkdtemp(prefix="scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    table: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
+    table: dict[tuple[str, int], dict[str, Figures]] = {}
     builds: dict[tuple[str, int], str] = {}
     for db_name in dbs:
         runs: dict[int, tuple[str, Targets]] = {}
@@ -342,13 +368,14 @@ def main() -> None:
         if args.build_only:
             continue
         print(f"\n== measuring {db_name}: {', '.join(f'{s:,}' for s in sizes)} task rows side by side ==", flush=True)
-        for size, results in measure(runs, args.port, args.requests, work).items():
+        for size, results in measure(runs, args.port, args.requests, args.rounds, work).items():
             table[(db_name, size)] = results
             print(f"-- {db_name}, {size} task rows", flush=True)
             for key, label in OPERATIONS:
                 if key in results:
-                    p50, p95 = results[key]
-                    print(f"  {label:<45} p50 {p50:8.1f} ms   p95 {p95:8.1f} ms", flush=True)
+                    fig = results[key]
+                    print(f"  {label:<45} p50 {fig.p50:8.1f} ms   p95 {fig.p95:8.1f} ms   rounds' p95 "
+                          + " ".join(f"{v:.1f}" for v in fig.p95s), flush=True)
         if db_name == "sqlite" and not (args.reuse or args.keep):
             for size in sizes[:-1]:
                 Path(f"{work}/scale-{size}.db").unlink(missing_ok=True)
@@ -356,11 +383,12 @@ def main() -> None:
         for key, line in builds.items():
             print(f"built {key[0]} {key[1]}: {line}")
         return
-    report(table, builds, dbs, sizes, args.requests)
+    report(table, builds, dbs, sizes, args.requests, args.rounds)
 
 
-def report(table: dict, builds: dict, dbs: list[str], sizes: list[int], n: int) -> None:
-    print(f"\n== p50 / p95 in ms over {n} requests, gunicorn {WORKERS} workers, one client ==")
+def report(table: dict, builds: dict, dbs: list[str], sizes: list[int], n: int, rounds: int) -> None:
+    print(f"\n== p50 / p95 in ms over {n} requests, the median of {rounds} rounds (the rounds' p95 in brackets), "
+          f"gunicorn {WORKERS} workers, one client ==")
     for key in builds:
         print(f"build {key[0]} {key[1]}: {builds[key]}")
     head = "| operation | db | " + " | ".join(f"{s:,} rows" for s in sizes) + \
@@ -373,11 +401,11 @@ def report(table: dict, builds: dict, dbs: list[str], sizes: list[int], n: int) 
                 continue
             cells = []
             for s in sizes:
-                p50, p95 = table[(db_name, s)][key]
-                cells.append(f"{p50:.0f} / {p95:.0f}")
-            growth = table[(db_name, sizes[-1])][key][1] / table[(db_name, sizes[0])][key][1]
+                fig = table[(db_name, s)][key]
+                spread = f" ({min(fig.p95s):.0f}–{max(fig.p95s):.0f})" if len(fig.p95s) > 1 else ""
+                cells.append(f"{fig.p50:.0f} / {fig.p95:.0f}{spread}")
+            growth = table[(db_name, sizes[-1])][key].p95 / table[(db_name, sizes[0])][key].p95
             print(f"| {label} | {db_name} | " + " | ".join(cells) + f" | {growth:.1f}× |")
-
 
 if __name__ == "__main__":
     main()
