@@ -64,5 +64,5 @@ def test_the_notices_page_costs_the_same_with_ten_times_the_notices(web) -> None
     assert page.status_code == 200
     shown = [s[:160] for s in [*few.statements, "-- then --", *many.statements]]
     assert len(many.statements) == len(few.statements), "\n\n".join(shown)
-    rows, openable = reading.notices(user(reader))
-    assert len([r for r in rows if r.instance_id]) >= 30 and openable  # the links are there
+    found = reading.notices(user(reader))
+    assert len([r for r in found.page.rows if r.instance_id]) >= 30 and found.openable  # the links are there

@@ -104,8 +104,8 @@ def test_task_view_says_who_may_act_and_reveals_only_to_them() -> None:
 def test_my_cases_notices_and_openable_follow_the_rules() -> None:
     instance = cases.start_case("client_ownership", user("staff01"), registration(unique_id_number()))
     db.session.commit()
-    assert instance.id in {c.id for c in reading.my_cases(user("staff01"))}
-    assert instance.id not in {c.id for c in reading.my_cases(user("counter1"))}
+    assert instance.id in {c.id for c in reading.my_cases(user("staff01")).rows}
+    assert instance.id not in {c.id for c in reading.my_cases(user("counter1")).rows}
     assert reading.openable(user("staff01"), [instance.id, None]) == {instance.id}
     assert reading.openable(user("admin"), [instance.id]) == set()
     assert set(reading.cases_by_id([instance.id])) == {instance.id}

@@ -64,7 +64,8 @@ def start(key: str):
 @bp.route("/cases")
 @login_required
 def my_cases():
-    return render_template("cases.html", rows=reading.my_cases(current_user))
+    page = reading.my_cases(current_user, _before())
+    return render_template("cases.html", rows=page.rows, older=page.before, paged="before" in request.args)
 
 
 @bp.route("/cases/<int:instance_id>")
@@ -107,5 +108,18 @@ def attachment(attachment_id: int):
 @bp.route("/notices")
 @login_required
 def notices():
-    rows, openable = reading.notices(current_user)  # a notice links only to a case its reader may open
-    return render_template("notices.html", rows=rows, openable=openable)
+    found = reading.notices(current_user, _before())  # a notice links only to a case its reader may open
+    return render_template("notices.html", rows=found.page.rows, openable=found.openable, older=found.page.before,
+                           paged="before" in request.args)
+
+
+def _before() -> int | None:
+    """The ``before`` of an "older" link (keyset paging of a person's own lists); anything else
+    starts over at the newest page, saying so."""
+    raw = request.args.get("before")
+    if raw is None:
+        return None
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= 2**31:
+        return int(raw)
+    flash(_("That page link is not valid: showing the newest page."), "error")
+    return None

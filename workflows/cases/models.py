@@ -58,6 +58,8 @@ class ProcessInstance(db.Model):
     # head): checkpoints every minute and the incremental audit verify read all heads.
     __table_args__ = (
         Index("ix_process_instance_head", "id", "audit_seq", "audit_hash"),
+        # a person's cases newest first ("My cases", a page at a time): their newest starts without reading the rest
+        Index("ix_process_instance_starter_newest", "started_by_id", "id"),
         Index("ix_process_instance_started", "started_at", "id"),
         Index("ix_process_instance_status_started", "status", "started_at", "id"),
         Index("ix_process_instance_process_started", "process_key", "started_at", "id"),
@@ -77,7 +79,7 @@ class ProcessInstance(db.Model):
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_hash: Mapped[str | None] = mapped_column(String(64))
     next_timer_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # None: the system
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: the system
     origin: Mapped[str | None] = mapped_column(String(80))  # what started it when no person did: "job:…", "case:…"
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
@@ -111,6 +113,7 @@ class HumanTask(db.Model):
         Index("ix_human_task_open_escalated", "escalated_to_id", "created_at",
               sqlite_where=text(OPEN_ROW), postgresql_where=text(OPEN_ROW)),
         Index("ix_human_task_completer", "completed_by_id", "completed_at"),  # the "done" view, newest first
+        Index("ix_human_task_completer_case", "completed_by_id", "instance_id"),  # "My cases": the newest worked on
         # the cases a person took part in (search.visible_to): who was given or held a task that is no longer
         # open (the open ones are reached through the state-led indexes; the inbox's open queries never
         # name "state <> 'open'", so they cannot pick these and read the history)

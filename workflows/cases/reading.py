@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import aliased, defer, joinedload, load_only, undefer
 
 from workflows.branch.models import OrgUnit, User
@@ -252,20 +252,62 @@ def openable(user: User, ids: Iterable[int | None]) -> set[int]:
                                                     .options(load_only(*who))))
 
 
-def my_cases(user: User, limit: int = 200) -> list[ProcessInstance]:
-    """Cases ``user`` started or worked on, newest first."""
-    worked = select(HumanTask.instance_id).where(HumanTask.completed_by_id == user.id)
-    return list(db.session.scalars(
-        select(ProcessInstance).where(or_(ProcessInstance.started_by_id == user.id,
-                                          ProcessInstance.id.in_(worked)))
-        .order_by(ProcessInstance.id.desc()).limit(limit)))
+LIST_PAGE = 50  # rows of a person's own lists (my cases, notices) per page
 
 
-def notices(user: User, limit: int = 200) -> tuple[list[Notice], set[int]]:
-    """``user``'s notices, newest first, and the cases among them they may open."""
-    rows = list(db.session.scalars(select(Notice).where(Notice.user_id == user.id)
-                                   .order_by(Notice.id.desc()).limit(limit)))
-    return rows, openable(user, (n.instance_id for n in rows))
+@dataclass
+class OlderPage:
+    """A page of a list read newest first by id (keyset paging: a late page costs what the first
+    does), and the id the next, older page starts before (None: this is the last page)."""
+
+    rows: list[Any]
+    before: int | None
+
+
+def _newest_first(query: Any, column: Any, before: int | None, per_page: int) -> OlderPage:
+    if before is not None:
+        query = query.where(column < before)
+    rows = list(db.session.scalars(query.order_by(column.desc()).limit(per_page + 1)))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return OlderPage(rows, rows[-1].id if more and rows else None)
+
+
+def my_cases(user: User, before: int | None = None, per_page: int = LIST_PAGE) -> OlderPage:
+    """Cases ``user`` started or completed a task of, newest first, a page at a time (those before
+    ``before``).
+
+    Each way yields only its newest page of case ids, from its own index read backwards
+    (``(started_by_id, id)``, ``(completed_by_id, instance_id)``), and the page is the newest of
+    those: a GM who approved a hundred thousand cases over the years reads a page, not all of them
+    (``started_by OR id IN (every case they worked)`` collected them all: 160 ms at 1M task rows)."""
+    n = per_page + 1
+    started = select(ProcessInstance.id.label("id")).where(ProcessInstance.started_by_id == user.id)
+    worked = select(HumanTask.instance_id.label("id")).where(HumanTask.completed_by_id == user.id).distinct()
+    if before is not None:
+        started = started.where(ProcessInstance.id < before)
+        worked = worked.where(HumanTask.instance_id < before)
+    newest = [way.order_by(column.desc()).limit(n).subquery()
+              for way, column in ((started, ProcessInstance.id), (worked, HumanTask.instance_id))]
+    ids = union(*(select(sub.c.id) for sub in newest)).subquery()
+    query = select(ProcessInstance).where(ProcessInstance.id.in_(select(ids.c.id))).options(
+        joinedload(ProcessInstance.definition), joinedload(ProcessInstance.started_by).lazyload(User.role_rows))
+    return _newest_first(query, ProcessInstance.id, None, per_page)
+
+
+@dataclass
+class NoticeList:
+    """A page of a person's notices and the cases among them they may open."""
+
+    page: OlderPage
+    openable: set[int]
+
+
+def notices(user: User, before: int | None = None, per_page: int = LIST_PAGE) -> NoticeList:
+    """``user``'s notices, newest first, a page at a time (those before ``before``), and the cases
+    among them they may open."""
+    page = _newest_first(select(Notice).where(Notice.user_id == user.id), Notice.id, before, per_page)
+    return NoticeList(page, openable(user, (n.instance_id for n in page.rows)))
 
 
 def attachment(attachment_id: int, user: User, ip: str | None = None) -> Attachment:
