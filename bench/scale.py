@@ -22,7 +22,9 @@ operation back to back (see ``measure``), as the person who would ask:
 - an ordinary case page, seen by the staff member who registered the client;
 - the page of a case with a ~900-event history, seen by its registering staff member;
 - the retail head's group inbox page (sales waiting for their witness), the sale register's first page
-  (``/sales``, the retail head) and a witnessed sale's case page, seen by its advisor.
+  (``/sales``, the retail head) and a witnessed sale's case page, seen by its advisor;
+- the GM's own lists, newest page: "My cases" (``/cases``: every case they started or approved a step
+  of, over the years) and the notices (``/notices``, 抄送我的).
 
 It does all of that ``--rounds`` times (3) and prints p50/p95 per operation, database and size
 (the median of the rounds, with the range of the rounds' p95), and the growth of p95 from the
@@ -72,6 +74,8 @@ OPERATIONS = [
     ("inbox_retail", "group inbox page, retail head"),
     ("sales", "sale register /sales, retail head"),
     ("sale_case", "witnessed sale case page (its advisor)"),
+    ("my_cases_gm", "my cases /cases, GM (newest page)"),
+    ("notices_gm", "notices /notices, GM (newest page)"),
 ]
 
 
@@ -263,6 +267,8 @@ def probes(base: str, t: Targets) -> dict[str, Probe]:
         "long_case": Probe(f"{base}/cases/{t.long_case_id}", None, people[t.long_owner]),
         "inbox_retail": Probe(f"{base}/?view=groups", None, people["retail"]),
     }
+    out["my_cases_gm"] = Probe(f"{base}/cases", 'id="case-table"', people["gm"])
+    out["notices_gm"] = Probe(f"{base}/notices", 'id="notices"', people["gm"])
     if t.sale_case_id:  # a database with sales
         out["sales"] = Probe(f"{base}/sales", f'/sales/{t.sale_record_id}"', people["retail"])
         out["sale_case"] = Probe(f"{base}/cases/{t.sale_case_id}", None, people[t.sale_owner])
