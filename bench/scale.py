@@ -1,7 +1,7 @@
 """Do pages and API calls stay flat as years of history pile up? (issue 9)
 
 Run:  .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--db sqlite|postgresql|both]
-                                      [--requests 50] [--rounds 3] [--port 5106] [--pg-url URL] [--open 400]
+                                      [--requests 50] [--rounds 5] [--port 5106] [--pg-url URL] [--open 400]
                                       [--dir DIR] [--keep] [--build-only] [--reuse]
 
 Build once, measure when the machine is quiet: ``--build-only --keep --dir DIR --pg-url
@@ -26,7 +26,7 @@ operation back to back (see ``measure``), as the person who would ask:
 - the GM's own lists, newest page: "My cases" (``/cases``: every case they started or approved a step
   of, over the years) and the notices (``/notices``, 抄送我的).
 
-It does all of that ``--rounds`` times (3) and prints p50/p95 per operation, database and size
+It does all of that ``--rounds`` times (5) and prints p50/p95 per operation, database and size
 (the median of the rounds, with the range of the rounds' p95), and the growth of p95 from the
 smallest to the largest size. The PostgreSQL database (``--pg-url``) is emptied first (DROP SCHEMA
 public CASCADE): give it one of its own. SQLite files go to a temporary folder.
@@ -302,9 +302,10 @@ def measure(runs: dict[int, tuple[str, Targets]], port: int, n: int, rounds: int
     second or two of each other. This machine's speed moves by up to 30% between runs a minute
     apart: measured one size after the other, a whole database at a time, the growth factor
     compared two different machines. Only one request is ever in flight, so the idle servers take
-    no CPU from it. All of that ``rounds`` times, a minute or so apart: a p95 of fifty requests
-    is their third slowest, and a slow spell of a second or two moves it by half; the report gives
-    the median round and the range of all. (Round robin request by request was tried: every p50 rose
+    no CPU from it. All of that ``rounds`` times, half a minute or so apart: a p95 of fifty requests
+    is their third slowest, and a slow spell of a second or two moves it by half, as does the other
+    gunicorn worker taking a few requests in a row with cold caches (a 4 ms request then takes 7);
+    the report gives the median round and the range of all. (Round robin request by request was tried: every p50 rose
     by ~2 ms, each request landing on a server process whose CPU caches the other server had just
     taken, a cost of this bench running one server per size on two cores, not of the pages.)"""
     servers = []
@@ -335,7 +336,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="task rows, comma-separated")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of --requests each (median round reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --requests each (median round reported)")
     parser.add_argument("--port", type=int, default=5106)
     parser.add_argument("--pg-url", default=os.environ.get("SCALE_PG_URL", PG_URL))
     parser.add_argument("--open", type=int, default=400, help="open cases (the same at every size)")
