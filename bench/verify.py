@@ -72,14 +72,26 @@ def _status(pid: int) -> dict[str, int]:
     return values
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, float, float, str, int]:
+def _disk_read(pid: int) -> int:
+    """Bytes ``pid`` made the kernel read from the disk (its page cache misses), so far."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("read_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, float, float, float, str, int]:
     """(seconds, CPU seconds, peak MB of the summed RSS, MB of the summed per-process peaks, peak MB of the
-    summed PSS, output, exit code)."""
+    summed PSS, MB read from the disk (not found in the page cache), output, exit code)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak_sum = peak_pss = 0
     hwm: dict[int, int] = {}
+    disk: dict[int, int] = {}
     done = threading.Event()
 
     def sample() -> None:
@@ -96,6 +108,7 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, floa
                 total += st.get("VmRSS", 0)
                 pss += st.get("Pss", 0)
                 hwm[pid] = max(hwm.get(pid, 0), st.get("VmHWM", 0))
+                disk[pid] = max(disk.get(pid, 0), _disk_read(pid))
             peak_sum, peak_pss = max(peak_sum, total), max(peak_pss, pss)
             time.sleep(0.02)
 
@@ -107,7 +120,8 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, float, floa
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return seconds, cpu, peak_sum / 1024, sum(hwm.values()) / 1024, peak_pss / 1024, output, proc.returncode
+    return (seconds, cpu, peak_sum / 1024, sum(hwm.values()) / 1024, peak_pss / 1024, sum(disk.values()) / 2**20,
+            output, proc.returncode)
 
 
 def append_events(url: str, audit_key: str, wanted: int, seed: int = 7) -> int:
@@ -177,12 +191,13 @@ def main() -> None:
 
     def step(name: str, extra: list[str]) -> str:
         before = os.getloadavg()[0]
-        seconds, cpu, peak, hwm, pss, out, code = run(flask + extra, env)
+        seconds, cpu, peak, hwm, pss, disk, out, code = run(flask + extra, env)
         found = re.search(r"checked \d+ case\(s\), (\d+) event\(s\)", out)
         events = int(found.group(1)) if found else 0
-        rows.append((name, seconds, cpu, peak, hwm, pss, code, events, before))
+        rows.append((name, seconds, cpu, peak, hwm, pss, disk, code, events, before))
         print(f"--- {name}: {' '.join(extra)} (exit {code}, {seconds:.2f} s, CPU {cpu:.1f} s, peak RSS {peak:.0f} MB "
-              f"summed, {hwm:.0f} MB sum of peaks, PSS {pss:.0f} MB, load {before:.1f})\n{out.strip()}\n", flush=True)
+              f"summed, {hwm:.0f} MB sum of peaks, PSS {pss:.0f} MB, {disk:.0f} MB read from disk, "
+              f"load {before:.1f})\n{out.strip()}\n", flush=True)
         return out
 
     step("root (startup floor)", ["audit", "root"])
@@ -198,14 +213,16 @@ def main() -> None:
     print(f"database: {args.url}")
     print(f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f} (on {os.cpu_count()} cores)")
     print(f"{'command':<36} {'wall s':>8} {'CPU s':>7} {'events':>9} {'events/s':>9} {'CPU us/ev':>9} "
-          f"{'peak RSS MB':>12} {'sum of peaks MB':>16} {'peak PSS MB':>12} {'load':>5} {'exit':>5}")
-    for name, seconds, cpu, peak, hwm, pss, code, events, before in rows:
+          f"{'peak RSS MB':>12} {'sum of peaks MB':>16} {'peak PSS MB':>12} {'disk MB':>8} {'load':>5} {'exit':>5}")
+    for name, seconds, cpu, peak, hwm, pss, disk, code, events, before in rows:
         rate = f"{events / seconds:>9.0f}" if events else f"{'':>9}"
         per = f"{(cpu - floor) / events * 1e6:>9.1f}" if events else f"{'':>9}"
         print(f"{name:<36} {seconds:>8.2f} {cpu:>7.1f} {events:>9} {rate} {per} {peak:>12.0f} {hwm:>16.0f} "
-              f"{pss:>12.0f} {before:>5.1f} {code:>5}")
+              f"{pss:>12.0f} {disk:>8.0f} {before:>5.1f} {code:>5}")
     print("CPU us/ev: CPU seconds of the command, less the start-up floor (`audit root`), per event read; "
           "the wall time on a quiet machine is about that over the cores used, plus the floor.")
+    print("disk MB: what the command's processes read from the disk, i.e. did not find in the page cache. A run "
+          "that reads the database from the disk is bound by the disk's speed, not by verify's work.")
 
 
 if __name__ == "__main__":
