@@ -1,6 +1,6 @@
 """`flask audit verify` at scale: full and incremental time, and peak memory of the whole command.
 
-Run:  .venv/bin/python bench/verify.py --url sqlite:////tmp/big.db [--append 1000] [--workers 2]
+Run:  .venv/bin/python bench/verify.py --url sqlite:////tmp/big.db [--append 1000] [--workers 2] [--repeat 3]
       .venv/bin/python bench/verify.py --url postgresql+psycopg://branch:branch@127.0.0.1:5432/branch_scale
 
 The database must hold cases whose histories are signed with ``--audit-key`` (bench/scale_data.py
@@ -8,10 +8,15 @@ builds such a database; its key is the default here). In a fresh checkpoint fold
 then runs, each as its own ``flask audit verify`` process, as an operator would:
 
 1. ``flask audit checkpoint`` (a plain checkpoint, as the sweeper writes every minute);
-2. ``flask audit verify --full``: every case, which writes the verified checkpoint;
+2. ``flask audit verify --full``: every case, which writes the verified checkpoint (``--repeat`` times);
 3. ``--append`` new events through the real commands (claims and releases of open tasks, each in
    its own transaction, so keyed, chained and sealed), then a plain checkpoint;
-4. ``flask audit verify``: the incremental run from the verified checkpoint.
+4. ``flask audit verify``: the incremental run from the verified checkpoint; 3 and 4 ``--repeat`` times;
+5. ``flask audit verify`` once more, with nothing new.
+
+It prints the median of the repeated runs with each run's figures: a full run reads the whole
+database, and one that finds it out of the page cache, or meets a slow spell of a shared machine,
+takes up to twice as long for reasons that are not verify's.
 
 Time is wall-clock for the whole command (Python start and app import included; ``flask audit root``
 is timed too, as that floor; the app's bytecode is compiled first, as in a deployment), events read per
@@ -31,6 +36,7 @@ import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -177,6 +183,8 @@ def main() -> None:
     parser.add_argument("--audit-key", default=BENCH_AUDIT_KEY)
     parser.add_argument("--append", type=int, default=1000, help="new events before the incremental run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="full runs, and rounds of new events and an incremental run (the median is printed)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="verify-bench-")
     env = {**os.environ, "DATABASE_URL": args.url, "AUDIT_KEY": args.audit_key, "AUDIT_KEYS_OLD": "",
@@ -202,12 +210,14 @@ def main() -> None:
 
     step("root (startup floor)", ["audit", "root"])
     step("checkpoint", ["audit", "checkpoint"])
-    step("full verify", ["audit", "verify", "--full", "--workers", str(args.workers)])
-    started = time.perf_counter()
-    made = append_events(args.url, args.audit_key, args.append)
-    print(f"appended {made} events in {time.perf_counter() - started:.1f} s\n")
-    step("checkpoint", ["audit", "checkpoint"])
-    step(f"incremental verify (+{made} events)", ["audit", "verify", "--workers", str(args.workers)])
+    for k in range(args.repeat):
+        step(f"full verify #{k + 1}", ["audit", "verify", "--full", "--workers", str(args.workers)])
+    for k in range(args.repeat):
+        started = time.perf_counter()
+        made = append_events(args.url, args.audit_key, args.append, seed=7 + k)
+        print(f"appended {made} events in {time.perf_counter() - started:.1f} s\n")
+        step("checkpoint", ["audit", "checkpoint"])
+        step(f"incremental verify #{k + 1} (+{made} events)", ["audit", "verify", "--workers", str(args.workers)])
     step("incremental verify (nothing new)", ["audit", "verify", "--workers", str(args.workers)])
     floor = rows[0][2]  # the CPU seconds of starting the command (`audit root`)
     print(f"database: {args.url}")
@@ -223,6 +233,10 @@ def main() -> None:
           "the wall time on a quiet machine is about that over the cores used, plus the floor.")
     print("disk MB: what the command's processes read from the disk, i.e. did not find in the page cache. A run "
           "that reads the database from the disk is bound by the disk's speed, not by verify's work.")
+    for kind in ("full verify", "incremental verify #"):
+        times = [row[1] for row in rows if row[0].startswith(kind)]
+        print(f"{kind.rstrip(' #')}: median {statistics.median(times):.2f} s of {len(times)} runs "
+              f"({', '.join(f'{t:.2f}' for t in times)})")
 
 
 if __name__ == "__main__":
