@@ -11,7 +11,7 @@ from __future__ import annotations
 from tests.conftest import unique_id_number, user
 from tests.processes.ownership.steps import complete, counter_pass, registration, through_to_registry
 from tests.test_query_cost import counting
-from workflows.cases import access, reading
+from workflows.cases import access, notices
 from workflows.cases import commands as cases
 from workflows.cases.models import Notice, ProcessInstance
 from workflows.db import db
@@ -64,5 +64,5 @@ def test_the_notices_page_costs_the_same_with_ten_times_the_notices(web) -> None
     assert page.status_code == 200
     shown = [s[:160] for s in [*few.statements, "-- then --", *many.statements]]
     assert len(many.statements) == len(few.statements), "\n\n".join(shown)
-    found = reading.notices(user(reader))
+    found = notices.newest(user(reader))
     assert len([r for r in found.page.rows if r.instance_id]) >= 30 and found.openable  # the links are there

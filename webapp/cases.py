@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflows.cases import access, alerts, commands, definitions, reading
+from workflows.cases.notices import newest as newest_notices
 from workflows.errors import Invalid, Unconfirmed
 
 from .i18n import tr, tr_fields
@@ -108,7 +109,7 @@ def attachment(attachment_id: int):
 @bp.route("/notices")
 @login_required
 def notices():
-    found = reading.notices(current_user, _before())  # a notice links only to a case its reader may open
+    found = newest_notices(current_user, _before())  # a notice links only to a case its reader may open
     return render_template("notices.html", rows=found.page.rows, openable=found.openable, older=found.page.before,
                            paged="before" in request.args)
 

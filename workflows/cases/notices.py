@@ -34,6 +34,21 @@ def page(user: User, unread: bool | None = None, page: int = 1, per_page: int = 
     return NoticePage(rows, int(total), reading.openable(user, (n.instance_id for n in rows)))
 
 
+@dataclass
+class NoticeList:
+    """A page of the notices page (抄送我的) and the cases among them the reader may open."""
+
+    page: reading.OlderPage
+    openable: set[int]
+
+
+def newest(user: User, before: int | None = None, per_page: int = reading.LIST_PAGE) -> NoticeList:
+    """``user``'s notices, newest first, a page at a time (those before ``before``: keyset paging, so
+    a late page costs what the first does), and the cases among them they may open."""
+    found = reading.newest_first(select(Notice).where(Notice.user_id == user.id), Notice.id, before, per_page)
+    return NoticeList(found, reading.openable(user, (n.instance_id for n in found.rows)))
+
+
 def mark_read(user: User, notice_id: int) -> Notice:
     """Mark one of ``user``'s own notices read (the first reading's time is kept). Another
     person's notice is answered as unknown: its existence is not theirs to learn."""

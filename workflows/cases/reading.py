@@ -19,7 +19,7 @@ from workflows.branch.models import OrgUnit, User
 from workflows.cases import access, alerts, assignment, commands, decision_view, step_values
 from workflows.cases.alerts import Alert
 from workflows.cases.definitions import ENGINE, built_for
-from workflows.cases.models import Attachment, AuditEvent, HumanTask, Notice, ProcessInstance, SecurityEvent
+from workflows.cases.models import Attachment, AuditEvent, HumanTask, ProcessInstance, SecurityEvent
 from workflows.db import db
 from workflows.engine.dialect import TaskMeta
 from workflows.errors import NotFound
@@ -264,7 +264,8 @@ class OlderPage:
     before: int | None
 
 
-def _newest_first(query: Any, column: Any, before: int | None, per_page: int) -> OlderPage:
+def newest_first(query: Any, column: Any, before: int | None, per_page: int) -> OlderPage:
+    """One page of ``query``'s rows by ``column`` (their id) descending, those before ``before``."""
     if before is not None:
         query = query.where(column < before)
     rows = list(db.session.scalars(query.order_by(column.desc()).limit(per_page + 1)))
@@ -292,22 +293,7 @@ def my_cases(user: User, before: int | None = None, per_page: int = LIST_PAGE) -
     ids = union(*(select(sub.c.id) for sub in newest)).subquery()
     query = select(ProcessInstance).where(ProcessInstance.id.in_(select(ids.c.id))).options(
         joinedload(ProcessInstance.definition), joinedload(ProcessInstance.started_by).lazyload(User.role_rows))
-    return _newest_first(query, ProcessInstance.id, None, per_page)
-
-
-@dataclass
-class NoticeList:
-    """A page of a person's notices and the cases among them they may open."""
-
-    page: OlderPage
-    openable: set[int]
-
-
-def notices(user: User, before: int | None = None, per_page: int = LIST_PAGE) -> NoticeList:
-    """``user``'s notices, newest first, a page at a time (those before ``before``), and the cases
-    among them they may open."""
-    page = _newest_first(select(Notice).where(Notice.user_id == user.id), Notice.id, before, per_page)
-    return NoticeList(page, openable(user, (n.instance_id for n in page.rows)))
+    return newest_first(query, ProcessInstance.id, None, per_page)
 
 
 def attachment(attachment_id: int, user: User, ip: str | None = None) -> Attachment:
